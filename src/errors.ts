@@ -1,0 +1,101 @@
+/**
+ * One error class for the whole library. Every failure carries a stable `code`; the CLI maps
+ * codes to exit codes and messages through `ERROR_CODES` and nothing else.
+ */
+
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_REFERENCE'
+  | 'E_INVALID_INPUT'
+  | 'E_NOT_WASM'
+  | 'E_WASM_PARSE'
+  | 'E_FILE_NOT_FOUND'
+  | 'E_AUTH'
+  | 'E_FORBIDDEN'
+  | 'E_NOT_FOUND'
+  | 'E_DIGEST_MISMATCH'
+  | 'E_SIZE_MISMATCH'
+  | 'E_SIZE_LIMIT'
+  | 'E_UNSAFE_PATH'
+  | 'E_UNSUPPORTED'
+  | 'E_MANIFEST_INVALID'
+  | 'E_NETWORK'
+  | 'E_TLS'
+  | 'E_REGISTRY'
+  | 'E_INSECURE'
+  | 'E_CREDENTIALS'
+  | 'E_CANCELLED'
+  | 'E_INTERNAL';
+
+export interface ErrorCodeInfo {
+  exitCode: number;
+  summary: string;
+}
+
+/** Exit codes: 0 success, 1 unexpected, 2 usage, 3 auth, 4 not found, 5 integrity, 6 network/registry, 7 unsupported/unsafe content. */
+export const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
+  E_USAGE: { exitCode: 2, summary: 'invalid command line usage' },
+  E_REFERENCE: { exitCode: 2, summary: 'invalid reference' },
+  E_INVALID_INPUT: { exitCode: 2, summary: 'invalid input (flag value, annotation file, config)' },
+  E_NOT_WASM: { exitCode: 2, summary: 'the file is not a WebAssembly module or component' },
+  E_WASM_PARSE: { exitCode: 2, summary: 'the WebAssembly binary is malformed or truncated' },
+  E_FILE_NOT_FOUND: { exitCode: 2, summary: 'a local file or directory does not exist' },
+  E_AUTH: { exitCode: 3, summary: 'authentication failed or credentials are missing' },
+  E_FORBIDDEN: { exitCode: 3, summary: 'the registry denied access' },
+  E_CREDENTIALS: { exitCode: 3, summary: 'a credential store failed' },
+  E_INSECURE: { exitCode: 3, summary: 'refused to send credentials over an insecure channel' },
+  E_NOT_FOUND: { exitCode: 4, summary: 'manifest, tag, blob or repository not found' },
+  E_DIGEST_MISMATCH: { exitCode: 5, summary: 'content does not match its digest' },
+  E_SIZE_MISMATCH: { exitCode: 5, summary: 'content does not match its declared size' },
+  E_SIZE_LIMIT: { exitCode: 5, summary: 'content exceeds a size limit' },
+  E_MANIFEST_INVALID: { exitCode: 5, summary: 'a manifest or index is malformed' },
+  E_NETWORK: { exitCode: 6, summary: 'network failure' },
+  E_TLS: { exitCode: 6, summary: 'TLS handshake or certificate failure' },
+  E_REGISTRY: { exitCode: 6, summary: 'the registry returned an error' },
+  E_UNSAFE_PATH: { exitCode: 7, summary: 'refused to write outside the output directory' },
+  E_UNSUPPORTED: { exitCode: 7, summary: 'unsupported artifact, media type or operation' },
+  E_CANCELLED: { exitCode: 130, summary: 'cancelled' },
+  E_INTERNAL: { exitCode: 1, summary: 'unexpected internal error' },
+};
+
+export interface WasmOciErrorOptions {
+  cause?: unknown;
+  /** A suggestion the CLI prints under the message. */
+  hint?: string;
+  /** HTTP status when the error came from a registry response. */
+  status?: number;
+  /** Registry error codes from the distribution error body (e.g. MANIFEST_INVALID). */
+  registryCodes?: string[];
+  /** Free-form details safe to print (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+export class WasmOciError extends Error {
+  readonly code: ErrorCode;
+  hint?: string;
+  readonly status?: number;
+  readonly registryCodes?: string[];
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: WasmOciErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WasmOciError';
+    this.code = code;
+    this.hint = options.hint;
+    this.status = options.status;
+    this.registryCodes = options.registryCodes;
+    this.details = options.details;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code].exitCode;
+  }
+}
+
+export function isWasmOciError(err: unknown, code?: ErrorCode): err is WasmOciError {
+  return err instanceof WasmOciError && (code === undefined || err.code === code);
+}
+
+export function exitCodeOf(err: unknown): number {
+  return err instanceof WasmOciError ? err.exitCode : ERROR_CODES.E_INTERNAL.exitCode;
+}
