@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Thin launcher. `--version` is answered before any module loads, so start-up stays close to `node -e 0`.
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const { main } = await import('../dist/src/cli/main.js');
+  process.exitCode = await main(args);
+}

@@ -1,0 +1,125 @@
+import { Command, Option } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { WasmOciError } from '../../errors.js';
+import { pushArtifact } from '../../operations/push.js';
+import type { PackOptions } from '../../pack/pack.js';
+import { ANNOTATIONS } from '../../oci/media-types.js';
+import type { CliContext } from '../context.js';
+import { addConcurrencyOption, addTargetOptions, collect, type TargetFlags } from '../options.js';
+import { describeBlob, formatBytes, TransferDisplay } from '../progress.js';
+import { openTarget } from '../target.js';
+
+interface PushFlags extends TargetFlags {
+  profile?: 'solo' | 'compat' | 'cncf';
+  /** --manifest-config or --config (commander keeps the last long name). */
+  config?: string;
+  runtimeConfig?: string;
+  rootId?: string[];
+  annotation?: string[];
+  annotationFile?: string;
+  artifactType?: string;
+  exportManifest?: string;
+  concurrency: number;
+}
+
+/** `file[:mediatype]` as oras spells it; the media type follows the last colon. */
+export function parseFileSpec(spec: string): { path: string; mediaType?: string } {
+  const i = spec.lastIndexOf(':');
+  if (i <= 0) return { path: spec };
+  const mediaType = spec.slice(i + 1);
+  if (!mediaType.includes('/')) return { path: spec };
+  return { path: spec.slice(0, i), mediaType };
+}
+
+export function pushCommand(getContext: (cmd: Command) => CliContext): Command {
+  const cmd = new Command('push')
+    .description('push a Wasm module (or any files, oras style) to a registry or an OCI layout')
+    .argument('<reference>', 'registry/repository[:tag[,tag...]] or, with --oci-layout, path[:tag]')
+    .argument('<files...>', 'file[:mediatype]; one .wasm for the solo/compat/cncf profiles')
+    .addOption(new Option('--profile <profile>', 'artifact format').choices(['solo', 'compat', 'cncf']))
+    .option('--manifest-config, --config <file[:mediatype]>', 'config blob of an oras-style artifact')
+    .option('--runtime-config <file>', 'runtime-config.json for the solo profile (generated when absent)')
+    .option('--root-id <id>', 'root id for the generated runtime config (repeatable)', collect)
+    .option('-a, --annotation <key=value>', 'manifest annotation (repeatable)', collect)
+    .option('--annotation-file <file>', 'annotations file in oras JSON shape ($manifest, $config, file titles)')
+    .option('--artifact-type <type>', 'artifactType of the manifest')
+    .option('--export-manifest <file>', 'also write the pushed manifest to this file');
+  addConcurrencyOption(addTargetOptions(cmd));
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  $ wasm-oci push --oci-layout ./wasm-store:v0.1 examples/example-filter.wasm
+  $ wasm-oci push registry.example.com/filters/example:v0.1,latest example-filter.wasm --root-id my_root_id
+  $ wasm-oci push REGISTRY/asm-test:v0.1 --manifest-config runtime-config.json:application/vnd.module.wasm.config.v1+json \\
+      example-filter.wasm:application/vnd.module.wasm.content.layer.v1+wasm`,
+  );
+  cmd.action(async (reference: string, files: string[], flags: PushFlags, self: Command) => {
+    const ctx = getContext(self);
+    const specs = files.map(parseFileSpec);
+    const orasStyle = flags.config !== undefined || specs.some((s) => s.mediaType !== undefined);
+    if (orasStyle && flags.profile) {
+      throw new WasmOciError('E_USAGE', '--profile cannot be combined with file:mediatype or --manifest-config (oras style)');
+    }
+    if (!orasStyle && specs.length !== 1) {
+      throw new WasmOciError('E_USAGE', `the ${flags.profile ?? 'solo'} profile takes exactly one .wasm file (got ${specs.length}); spell out file:mediatype to push several files oras style`);
+    }
+    const packOptions: PackOptions = {
+      profile: orasStyle ? undefined : (flags.profile ?? 'solo'),
+      files: specs.map((s) => ({ path: resolvePath(ctx.io.cwd, s.path), mediaType: s.mediaType, title: s.path })),
+      manifestConfig: flags.config
+        ? (() => {
+            const s = parseFileSpec(flags.config!);
+            return { path: resolvePath(ctx.io.cwd, s.path), mediaType: s.mediaType };
+          })()
+        : undefined,
+      runtimeConfigPath: flags.runtimeConfig ? resolvePath(ctx.io.cwd, flags.runtimeConfig) : undefined,
+      rootIds: flags.rootId,
+      annotationFlags: flags.annotation,
+      annotationFile: flags.annotationFile ? resolvePath(ctx.io.cwd, flags.annotationFile) : undefined,
+      artifactType: flags.artifactType,
+    };
+    const opened = await openTarget(ctx, reference, flags, { write: true });
+    const display = await TransferDisplay.create(ctx, 'Uploading', `Preparing ${reference}`);
+    let result;
+    try {
+      result = await pushArtifact({
+        target: opened.target,
+        tags: opened.digest ? [] : opened.tags,
+        pack: packOptions,
+        concurrency: flags.concurrency,
+        onProgress: display.onProgress,
+        onBlob: (desc, action) => {
+          display.onDone(desc, action === 'uploaded' ? 'Uploaded' : 'Exists');
+          if (!ctx.interactive) ctx.out(`${(action === 'uploaded' ? 'Uploaded' : 'Exists').padEnd(9)} ${describeBlob(desc)} ${formatBytes(desc.size)}`);
+        },
+      });
+    } finally {
+      display.stop();
+    }
+    if (flags.exportManifest) await writeFile(resolvePath(ctx.io.cwd, flags.exportManifest), result.manifestBytes);
+    const where = opened.kind === 'oci-layout' ? `[oci-layout] ${opened.name}` : `[registry] ${opened.name}`;
+    const shown = result.tags.length ? result.tags.map((t) => `${opened.name}:${t}`) : [`${opened.name}@${result.descriptor.digest}`];
+    ctx.json({
+      reference: shown[0],
+      referenceAsTags: shown,
+      mediaType: result.descriptor.mediaType,
+      digest: result.descriptor.digest,
+      size: result.descriptor.size,
+      artifactType: result.manifest.artifactType ?? result.manifest.config.mediaType,
+      annotations: result.manifest.annotations ?? {},
+      blobs: result.blobs.map((b) => ({
+        mediaType: b.descriptor.mediaType,
+        digest: b.descriptor.digest,
+        size: b.descriptor.size,
+        title: b.descriptor.annotations?.[ANNOTATIONS.title],
+        action: b.action,
+      })),
+    });
+    ctx.out(`Pushed ${where}${result.tags.length ? `:${result.tags.join(',')}` : ''}`);
+    ctx.out(`ArtifactType: ${result.manifest.artifactType ?? result.manifest.config.mediaType}`);
+    ctx.out(`Digest: ${result.descriptor.digest}`);
+  });
+  return cmd;
+}

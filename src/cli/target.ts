@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { WasmOciError } from '../errors.js';
+import { OciLayoutStore } from '../content/oci-layout.js';
+import type { Target } from '../content/interfaces.js';
+import type { Credential, CredentialFunc } from '../credentials/types.js';
+import { parseLayoutReference } from '../reference/layout-reference.js';
+import { parseReference, formatReference } from '../reference/reference.js';
+import type { CliContext } from './context.js';
+import type { TargetFlags } from './options.js';
+
+export interface OpenedTarget {
+  target: Target;
+  kind: 'oci-layout' | 'registry';
+  /** The tag or digest the reference names, when it names one. */
+  ref?: string;
+  /** Every tag of `REF:t1,t2`. */
+  tags: string[];
+  digest?: string;
+  /** How to show the target in messages: `registry/repo` or the layout path. */
+  name: string;
+  registry?: string;
+  repository?: string;
+}
+
+/** Splits `name:t1,t2` into the reference with the first tag and the list of tags (oras push syntax). */
+export function splitTags(input: string): { reference: string; tags: string[] } {
+  const at = input.indexOf('@');
+  const head = at >= 0 ? input.slice(0, at) : input;
+  const colon = head.lastIndexOf(':');
+  if (colon <= head.lastIndexOf('/') || !head.slice(colon + 1).includes(',')) return { reference: input, tags: [] };
+  const tags = head.slice(colon + 1).split(',');
+  if (tags.some((t) => t === '')) throw new WasmOciError('E_REFERENCE', `invalid reference "${input}": empty tag in the tag list`);
+  return { reference: `${head.slice(0, colon + 1)}${tags[0]}${at >= 0 ? input.slice(at) : ''}`, tags };
+}
+
+export interface OpenOptions {
+  /** The target will be written: a missing layout is created. */
+  write?: boolean;
+  /** Read the credential for stdin (`--password-stdin`) once, shared by source and destination. */
+  stdinSecret?: () => Promise<string>;
+}
+
+export async function openTarget(ctx: CliContext, input: string, flags: TargetFlags, options: OpenOptions = {}): Promise<OpenedTarget> {
+  const { reference, tags } = splitTags(input);
+  if (flags.ociLayout) {
+    const parsed = parseLayoutReference(reference);
+    const path = resolvePath(ctx.io.cwd, parsed.path);
+    const store = new OciLayoutStore(path, { create: options.write === true });
+    const allTags = tags.length ? tags : parsed.tag ? [parsed.tag] : [];
+    return { target: store, kind: 'oci-layout', ref: parsed.digest ?? parsed.tag, tags: allTags, digest: parsed.digest, name: parsed.path };
+  }
+  const parsed = parseReference(reference);
+  const { createRepository } = await import('../registry/index.js');
+  const ca = flags.caFile ? await readCaFile(flags.caFile) : undefined;
+  const repo = createRepository({
+    registry: parsed.registry,
+    repository: parsed.repository,
+    plainHttp: flags.plainHttp === true,
+    insecure: flags.insecure === true,
+    ca,
+    credentials: await credentialsFor(ctx, flags, options),
+    onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
+    onWarning: (msg: string) => ctx.warn(msg),
+  });
+  const allTags = tags.length ? tags : parsed.tag ? [parsed.tag] : [];
+  return {
+    target: repo,
+    kind: 'registry',
+    ref: parsed.digest ?? parsed.tag,
+    tags: allTags,
+    digest: parsed.digest,
+    name: formatReference({ registry: parsed.registry, repository: parsed.repository }),
+    registry: parsed.registry,
+    repository: parsed.repository,
+  };
+}
+
+async function readCaFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new WasmOciError('E_FILE_NOT_FOUND', `cannot read --ca-file ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Flags first (`-u`/`-p`/`--password-stdin`/`--identity-token`), then docker's stores as docker and oras read them. */
+export async function credentialsFor(ctx: CliContext, flags: TargetFlags, options: OpenOptions = {}): Promise<CredentialFunc> {
+  if (flags.password !== undefined && flags.passwordStdin) {
+    throw Object.assign(new Error('--password and --password-stdin cannot be used together'), { usage: true });
+  }
+  let password = flags.password;
+  if (flags.passwordStdin) password = options.stdinSecret ? await options.stdinSecret() : await readStdinSecret(ctx);
+  if (flags.identityToken !== undefined || password !== undefined || flags.username !== undefined) {
+    const cred: Credential = flags.identityToken !== undefined
+      ? { identityToken: flags.identityToken, ...(flags.username ? { username: flags.username } : {}) }
+      : { username: flags.username, password };
+    return async () => cred;
+  }
+  const { createCredentialStore } = await import('../credentials/store.js');
+  const store = createCredentialStore({ configPaths: flags.registryConfig, env: ctx.io.env, onWarning: (m: string) => ctx.warn(m) });
+  return store.credentialFunc();
+}
+
+export async function readStdinSecret(ctx: CliContext): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  // docker trims the trailing newline of `echo $TOKEN | docker login --password-stdin`.
+  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (!secret) throw new WasmOciError('E_INVALID_INPUT', 'nothing was read from stdin for --password-stdin');
+  return secret;
+}

@@ -1,0 +1,106 @@
+import { WasmOciError } from '../errors.js';
+import { hasMounter, hasReferencePusher, type ReadOnlyTarget, type Target } from '../content/interfaces.js';
+import { mapLimit } from '../content/concurrency.js';
+import { readAll } from '../content/read-all.js';
+import { isIndexMediaType, isManifestMediaType, LIMITS } from '../oci/media-types.js';
+import { parseManifestDocument } from '../oci/manifest.js';
+import type { Descriptor } from '../oci/types.js';
+
+export type BlobAction = 'copied' | 'skipped' | 'mounted';
+
+export interface CopyOptions {
+  /** Blobs moved at once (oras's default is 3). */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (desc: Descriptor, done: number) => void;
+  /** Called once per node of the graph when its fate is known. */
+  onCopy?: (desc: Descriptor, action: BlobAction) => void;
+  /** When source and destination are repositories of one registry: the source repository, to mount from. */
+  mountFrom?: string;
+}
+
+/** Fetches a manifest or index into memory, bounded and verified. */
+export async function fetchManifestBytes(src: ReadOnlyTarget, desc: Descriptor, signal?: AbortSignal): Promise<Buffer> {
+  if (desc.size > LIMITS.manifestBytes) {
+    throw new WasmOciError('E_SIZE_LIMIT', `manifest ${desc.digest} is ${desc.size} bytes, over the ${LIMITS.manifestBytes}-byte limit`);
+  }
+  return readAll(await src.fetch(desc, { signal }), LIMITS.manifestBytes, 'manifest');
+}
+
+/** The direct children of a manifest or index: config and layers, or the manifests of an index. */
+export function childrenOf(bytes: Uint8Array, desc: Descriptor): Descriptor[] {
+  const doc = parseManifestDocument(bytes, desc.mediaType);
+  if (doc.kind === 'index') return doc.index.manifests;
+  return [doc.manifest.config, ...doc.manifest.layers];
+}
+
+/**
+ * Copies the graph rooted at `root` from `src` to `dst`: blobs first (in parallel, skipping
+ * those `dst` has, mounting where it can), then child manifests, then the root, so a
+ * destination never holds a manifest whose blobs are missing.
+ */
+export async function copyGraph(src: ReadOnlyTarget, dst: Target, root: Descriptor, options: CopyOptions = {}): Promise<Buffer> {
+  const bytes = await fetchManifestBytes(src, root, options.signal);
+  await copyChildren(src, dst, root, bytes, options);
+  if (await dst.exists(root, { signal: options.signal })) {
+    options.onCopy?.(root, 'skipped');
+  } else {
+    await dst.push(root, bytes, { signal: options.signal });
+    options.onCopy?.(root, 'copied');
+  }
+  return bytes;
+}
+
+async function copyChildren(src: ReadOnlyTarget, dst: Target, root: Descriptor, bytes: Uint8Array, options: CopyOptions): Promise<void> {
+  const children = dedupe(childrenOf(bytes, root));
+  const manifests = children.filter((c) => isManifestMediaType(c.mediaType) || isIndexMediaType(c.mediaType));
+  const blobs = children.filter((c) => !manifests.includes(c));
+  await mapLimit(blobs, options.concurrency ?? 3, (blob) => copyBlob(src, dst, blob, options));
+  for (const child of manifests) await copyGraph(src, dst, child, options);
+}
+
+async function copyBlob(src: ReadOnlyTarget, dst: Target, desc: Descriptor, options: CopyOptions): Promise<void> {
+  const { signal } = options;
+  if (await dst.exists(desc, { signal })) {
+    options.onCopy?.(desc, 'skipped');
+    return;
+  }
+  if (options.mountFrom && hasMounter(dst) && (await dst.mount(desc, options.mountFrom, { signal }))) {
+    options.onCopy?.(desc, 'mounted');
+    return;
+  }
+  await dst.push(desc, () => src.fetch(desc, { signal }), { signal, onProgress: options.onProgress });
+  options.onCopy?.(desc, 'copied');
+}
+
+function dedupe(descs: Descriptor[]): Descriptor[] {
+  const seen = new Set<string>();
+  return descs.filter((d) => (seen.has(d.digest) ? false : (seen.add(d.digest), true)));
+}
+
+/** Stores a manifest already in `dst` under each tag (a registry PUT by tag where it can). */
+export async function tagAll(dst: Target, desc: Descriptor, bytes: Uint8Array, tags: readonly string[], signal?: AbortSignal): Promise<void> {
+  for (const tag of tags) {
+    if (hasReferencePusher(dst)) await dst.pushReference(desc, bytes, tag, { signal });
+    else await dst.tag(desc, tag, { signal });
+  }
+}
+
+export interface CopyResult {
+  descriptor: Descriptor;
+  tags: string[];
+}
+
+/** Resolves `srcRef` in `src` and copies it to `dst`, tagged with each of `dstTags`. */
+export async function copyReference(
+  src: ReadOnlyTarget,
+  srcRef: string,
+  dst: Target,
+  dstTags: readonly string[],
+  options: CopyOptions = {},
+): Promise<CopyResult> {
+  const root = await src.resolve(srcRef, { signal: options.signal });
+  const bytes = await copyGraph(src, dst, root, options);
+  await tagAll(dst, root, bytes, dstTags, options.signal);
+  return { descriptor: root, tags: [...dstTags] };
+}

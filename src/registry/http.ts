@@ -1,0 +1,191 @@
+import { Readable } from 'node:stream';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { WasmOciError, isWasmOciError } from '../errors.js';
+import { redactHeader, redactUrl } from './redact.js';
+
+/** A body that can be sent again: bytes, or a factory that opens the source anew on each attempt. */
+export type BodyFactory = () => Readable | Promise<Readable>;
+/** A plain `Readable` can be sent once only: the retry and auth layers never replay it. */
+export type RequestBody = Uint8Array | string | BodyFactory | Readable;
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string | URL;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  signal?: AbortSignal;
+  /** Read buffer of the response body (undici's default is 64 KiB). */
+  highWaterMark?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Must be consumed or discarded (`discardBody`) so the connection can be reused. */
+  body: Readable;
+  url: URL;
+}
+
+export interface HttpClient {
+  request(req: HttpRequest): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export interface HttpClientOptions {
+  /** An undici dispatcher to use instead of the Agent built from the TLS options. */
+  dispatcher?: Dispatcher;
+  /** Talk HTTP instead of HTTPS (oras `--plain-http`). Also what allows credentials over HTTP. */
+  plainHttp?: boolean;
+  /** Skip TLS certificate verification (oras `--insecure`). */
+  insecure?: boolean;
+  /** Extra CA certificates in PEM (oras `--ca-file`). */
+  ca?: string | Buffer;
+  userAgent?: string;
+  /** One line per request and per response, secrets redacted. */
+  onDebug?: (line: string) => void;
+}
+
+export const DEFAULT_USER_AGENT = 'wasm-oci/0.1';
+
+export function headerValue(res: { headers: HttpResponse['headers'] }, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function isReplayable(body: RequestBody | undefined): boolean {
+  return body === undefined || typeof body === 'string' || body instanceof Uint8Array || typeof body === 'function';
+}
+
+/** Drains a body we do not need so undici can keep the connection alive (bounded: big bodies close it). */
+export async function discardBody(body: Readable): Promise<void> {
+  const dumpable = body as Readable & { dump?: (opts?: { limit?: number }) => Promise<void> };
+  try {
+    if (typeof dumpable.dump === 'function') await dumpable.dump({ limit: 128 * 1024 });
+    else body.destroy();
+  } catch {
+    body.destroy();
+  }
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED', 'CERT_REVOKED', 'CERT_SIGNATURE_FAILURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH',
+]);
+
+/** Walks `cause` chains and AggregateErrors (happy eyeballs) collecting error codes and messages. */
+function collect(err: unknown, depth = 0, acc: { codes: string[]; messages: string[] } = { codes: [], messages: [] }) {
+  if (depth > 5 || err === null || typeof err !== 'object') return acc;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string') acc.codes.push(e.code);
+  if (typeof e.message === 'string') acc.messages.push(e.message);
+  if (Array.isArray(e.errors)) for (const sub of e.errors) collect(sub, depth + 1, acc);
+  if (e.cause) collect(e.cause, depth + 1, acc);
+  return acc;
+}
+
+/** Turns an undici / socket / TLS failure into a WasmOciError with a hint a user can act on. */
+export function mapNetworkError(err: unknown, url: URL, plainHttp: boolean, signal?: AbortSignal): WasmOciError {
+  if (isWasmOciError(err)) return err;
+  if (signal?.aborted) return new WasmOciError('E_CANCELLED', 'request cancelled', { cause: err });
+  const { codes, messages } = collect(err);
+  const text = messages.join('; ');
+  const where = `${url.protocol}//${url.host}`;
+  const has = (c: string): boolean => codes.includes(c);
+  if (has('ABORT_ERR') || has('UND_ERR_ABORTED')) return new WasmOciError('E_CANCELLED', 'request cancelled', { cause: err });
+  if (has('ERR_SSL_WRONG_VERSION_NUMBER') || has('ERR_SSL_PACKET_LENGTH_TOO_LONG') || /wrong version number|packet length too long/i.test(text)) {
+    return new WasmOciError('E_NETWORK', `${where} does not speak HTTPS (the server answered the TLS handshake in plain HTTP)`, {
+      cause: err, hint: 'use --plain-http for a registry without TLS', details: { retryable: false },
+    });
+  }
+  if (codes.some((c) => TLS_CODES.has(c) || c.startsWith('ERR_TLS_') || c.startsWith('ERR_SSL_') || c.startsWith('CERT_'))) {
+    return new WasmOciError('E_TLS', `TLS failure talking to ${where}: ${messages[0] ?? codes[0]}`, {
+      cause: err, hint: 'use --ca-file FILE or --insecure', details: { retryable: false, codes },
+    });
+  }
+  if (has('ECONNREFUSED')) {
+    const hint = !plainHttp && url.port === '5000'
+      ? `is the registry running at ${url.host}? registries on port 5000 often speak plain HTTP: use --plain-http`
+      : `is the registry running at ${url.host}?`;
+    return new WasmOciError('E_NETWORK', `connection refused by ${where}`, { cause: err, hint, details: { retryable: false } });
+  }
+  if (has('ENOTFOUND') || has('EAI_AGAIN')) {
+    return new WasmOciError('E_NETWORK', `cannot resolve ${url.hostname}`, { cause: err, details: { retryable: has('EAI_AGAIN') } });
+  }
+  const hint = !plainHttp && url.port === '5000' ? 'if the registry speaks plain HTTP, use --plain-http' : undefined;
+  return new WasmOciError('E_NETWORK', `network error talking to ${where}: ${messages[0] ?? 'unknown error'}`, {
+    cause: err, hint, details: { retryable: true, codes },
+  });
+}
+
+/** Builds the undici Agent: keep-alive connection reuse per origin, TLS options as oras spells them. */
+export function createAgent(options: Pick<HttpClientOptions, 'insecure' | 'ca'> = {}): Agent {
+  return new Agent({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    connect: {
+      rejectUnauthorized: !options.insecure,
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    },
+  });
+}
+
+function debugHeaders(headers: Record<string, string>): string {
+  const shown = Object.entries(headers)
+    .filter(([k]) => /^(authorization|range|content-range|content-type|content-length)$/i.test(k))
+    .map(([k, v]) => `${k.toLowerCase()}: ${redactHeader(k, v)}`);
+  return shown.length ? ` [${shown.join(', ')}]` : '';
+}
+
+/**
+ * The bottom layer: one HTTP exchange over undici, no redirects followed (the repository follows
+ * them itself so it can drop Authorization across origins), errors mapped, debug lines redacted.
+ */
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const ownAgent = options.dispatcher ? undefined : createAgent(options);
+  const dispatcher: Dispatcher = options.dispatcher ?? ownAgent!;
+  const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+  const plainHttp = options.plainHttp ?? false;
+  const debug = options.onDebug;
+
+  return {
+    async request(req: HttpRequest): Promise<HttpResponse> {
+      const url = new URL(String(req.url));
+      const headers: Record<string, string> = { 'user-agent': userAgent, ...lowerKeys(req.headers ?? {}) };
+      if (req.signal?.aborted) throw new WasmOciError('E_CANCELLED', 'request cancelled');
+      let body: string | Uint8Array | Readable | undefined;
+      if (typeof req.body === 'function') body = await req.body();
+      else body = req.body;
+      const started = Date.now();
+      debug?.(`> ${req.method} ${redactUrl(url)}${debugHeaders(headers)}`);
+      try {
+        const res = await undiciRequest(url, {
+          dispatcher,
+          method: req.method,
+          headers,
+          body: body ?? null,
+          signal: req.signal ?? null,
+          highWaterMark: req.highWaterMark,
+        });
+        debug?.(`< ${res.statusCode} ${req.method} ${redactUrl(url)} (${Date.now() - started} ms)`);
+        return { status: res.statusCode, headers: res.headers, body: res.body, url };
+      } catch (err) {
+        if (body instanceof Readable) body.destroy();
+        const mapped = mapNetworkError(err, url, plainHttp, req.signal);
+        debug?.(`< ${mapped.code} ${req.method} ${redactUrl(url)} (${Date.now() - started} ms): ${mapped.message}`);
+        throw mapped;
+      }
+    },
+    async close(): Promise<void> {
+      if (ownAgent) await ownAgent.close();
+    },
+  };
+}
+
+function lowerKeys(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
+  return out;
+}

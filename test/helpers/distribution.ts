@@ -1,0 +1,293 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeSelfSignedCert } from './self-signed-cert.js';
+import { startTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './token-issuer.js';
+import type { CleanupContext } from './tmp.js';
+
+/**
+ * A real CNCF Distribution 2.8 (`docker-registry serve`, Debian package) per test, on a free
+ * loopback port, with its own storage dir. Modes as /work/shared/TESTBED.md describes.
+ */
+
+const execFileAsync = promisify(execFile);
+
+export type RegistryMode = 'plain' | 'plain-htpasswd' | 'tls' | 'tls-htpasswd' | 'token' | 'tls-token';
+
+export interface StartDistributionOptions {
+  mode: RegistryMode;
+  /** For htpasswd and token modes; defaults `testuser` / `testpassword`. */
+  username?: string;
+  password?: string;
+  /** Log at `info` (every request with its fields) instead of `error`. The access log is always on. */
+  logRequests?: boolean;
+  /** Extra options for the token issuer (token modes). */
+  issuer?: Omit<TokenIssuerOptions, 'username' | 'password' | 'tls'>;
+  /** When given, the registry (and its issuer) is stopped after the test. */
+  t?: CleanupContext;
+}
+
+export interface RunningRegistry {
+  /** `127.0.0.1:PORT` */
+  host: string;
+  port: number;
+  /** `http://127.0.0.1:PORT` or `https://...` */
+  url: string;
+  mode: RegistryMode;
+  tls: boolean;
+  /** PEM file clients trust for TLS modes (the self-signed server cert). */
+  caFile?: string;
+  caPem?: string;
+  username?: string;
+  password?: string;
+  issuer?: TokenIssuer;
+  /** Root dir of this registry's temp files; storage lives in `${dataDir}/storage`. */
+  dataDir: string;
+  logs(): string;
+  /** Access-log entries so far, in order. */
+  requests(): AccessLogEntry[];
+  stop(): Promise<void>;
+}
+
+export interface AccessLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  protocol: string;
+}
+
+const LOG_CAP = 16 * 1024 * 1024;
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A test that crashes before stop() must not leave registries listening after the run.
+  process.once('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
+
+/** A port that was free a moment ago: listen on 0, read it, close. Callers retry on EADDRINUSE. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Parses the combined-format access log lines Distribution writes for every request. */
+export function parseAccessLog(logs: string): AccessLogEntry[] {
+  const out: AccessLogEntry[] = [];
+  const re = /^\S+ - \S+ \[[^\]]+\] "([A-Z]+) (\S+) (HTTP\/[\d.]+)" (\d{3}) /gm;
+  for (let m = re.exec(logs); m; m = re.exec(logs)) {
+    out.push({ method: m[1]!, path: m[2]!, protocol: m[3]!, status: Number(m[4]) });
+  }
+  return out;
+}
+
+export interface RequestFilter {
+  method?: string;
+  pathIncludes?: string;
+  pathMatches?: RegExp;
+  status?: number;
+}
+
+function matches(e: AccessLogEntry, f: RequestFilter): boolean {
+  if (f.method && e.method !== f.method.toUpperCase()) return false;
+  if (f.pathIncludes && !e.path.includes(f.pathIncludes)) return false;
+  if (f.pathMatches && !f.pathMatches.test(e.path)) return false;
+  if (f.status !== undefined && e.status !== f.status) return false;
+  return true;
+}
+
+/**
+ * Number of requests the registry logged that match. Distribution writes the access line
+ * after the response; callers should count after their client call has resolved (the helper
+ * waits briefly for stdout to flush).
+ */
+export async function countRequests(reg: RunningRegistry, filter: RequestFilter = {}): Promise<number> {
+  await new Promise((r) => setTimeout(r, 100));
+  return reg.requests().filter((e) => matches(e, filter)).length;
+}
+
+/** Synchronous count of what has been logged so far. */
+export function countRequestsNow(reg: RunningRegistry, filter: RequestFilter = {}): number {
+  return reg.requests().filter((e) => matches(e, filter)).length;
+}
+
+function probe(url: string, caPem: string | undefined, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL('/v2/', url);
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, {
+      method: 'GET', timeout: timeoutMs, ...(caPem ? { ca: caPem } : {}),
+      agent: false,
+    }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('probe timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function startDistribution(opts: StartDistributionOptions): Promise<RunningRegistry> {
+  installExitHook();
+  const mode = opts.mode;
+  const tls = mode === 'tls' || mode === 'tls-htpasswd' || mode === 'tls-token';
+  const htpasswd = mode === 'plain-htpasswd' || mode === 'tls-htpasswd';
+  const token = mode === 'token' || mode === 'tls-token';
+  const username = htpasswd || token ? opts.username ?? 'testuser' : undefined;
+  const password = htpasswd || token ? opts.password ?? 'testpassword' : undefined;
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'wasm-oci-registry-'));
+  let issuer: TokenIssuer | undefined;
+  try {
+    const storage = join(dataDir, 'storage');
+    await mkdir(storage);
+    const config: Record<string, unknown> = {
+      version: 0.1,
+      log: { level: opts.logRequests ? 'info' : 'error', formatter: 'text' },
+      storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true } },
+      // A fixed secret silences the "No HTTP secret provided" warning; uploads are per-instance anyway.
+      http: { addr: '', secret: randomBytes(16).toString('hex') } as Record<string, unknown>,
+    };
+    let caPem: string | undefined;
+    let caFile: string | undefined;
+    if (tls) {
+      const cert = await makeSelfSignedCert(dataDir, 'registry');
+      (config.http as Record<string, unknown>).tls = { certificate: cert.certFile, key: cert.keyFile };
+      caPem = cert.certPem;
+      caFile = cert.certFile;
+      if (token) {
+        // The issuer serves HTTPS with the same cert: an HTTP realm behind an HTTPS registry is a downgrade clients refuse.
+        issuer = await startTokenIssuer({ ...opts.issuer, username, password, tls: { certPem: cert.certPem, keyPem: cert.keyPem } });
+      }
+    }
+    if (htpasswd) {
+      const { stdout } = await execFileAsync('htpasswd', ['-Bbn', username!, password!]);
+      const file = join(dataDir, 'htpasswd');
+      await writeFile(file, stdout);
+      config.auth = { htpasswd: { realm: 'test', path: file } };
+    }
+    if (token) {
+      issuer ??= await startTokenIssuer({ ...opts.issuer, username, password });
+      const bundle = join(dataDir, 'issuer.pem');
+      await writeFile(bundle, issuer.certPem);
+      config.auth = { token: { realm: issuer.realm, service: issuer.service, issuer: issuer.issuer, rootcertbundle: bundle } };
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      const port = await findFreePort();
+      (config.http as Record<string, unknown>).addr = `127.0.0.1:${port}`;
+      const configFile = join(dataDir, 'config.yml');
+      // JSON is YAML; Distribution's go-yaml reads it as is.
+      await writeFile(configFile, JSON.stringify(config, null, 2));
+      try {
+        return await launch({ port, configFile, dataDir, mode, tls, caPem, caFile, username, password, issuer, t: opts.t });
+      } catch (err) {
+        if (err instanceof AddressInUse && attempt < 5) continue;
+        throw err;
+      }
+    }
+  } catch (err) {
+    await issuer?.close();
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+class AddressInUse extends Error {}
+
+interface LaunchArgs {
+  port: number; configFile: string; dataDir: string; mode: RegistryMode; tls: boolean;
+  caPem?: string; caFile?: string; username?: string; password?: string; issuer?: TokenIssuer;
+  t?: CleanupContext;
+}
+
+async function launch(a: LaunchArgs): Promise<RunningRegistry> {
+  const child = spawn('docker-registry', ['serve', a.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let log = '';
+  const append = (chunk: Buffer): void => {
+    log += chunk.toString('utf8');
+    if (log.length > LOG_CAP) log = log.slice(log.length - LOG_CAP / 2);
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once('exit', () => { exited = true; running.delete(child); resolve(); });
+  });
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  spawnError.catch(() => {});
+
+  const kill = async (): Promise<void> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exitPromise;
+      clearTimeout(timer);
+    }
+  };
+
+  const url = `${a.tls ? 'https' : 'http'}://127.0.0.1:${a.port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (exited) {
+      if (/address already in use/i.test(log)) throw new AddressInUse(log);
+      throw new Error(`docker-registry exited before it answered GET /v2/:\n${log}`);
+    }
+    try {
+      const status = await Promise.race([probe(url, a.caPem, 1000), spawnError]);
+      if (status === 200 || status === 401) break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
+        throw new Error('docker-registry not found: run scripts/install-system-deps.sh', { cause: err });
+      }
+    }
+    if (Date.now() > deadline) {
+      await kill();
+      throw new Error(`docker-registry did not answer GET /v2/ within 10 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  let stopped: Promise<void> | undefined;
+  const reg: RunningRegistry = {
+    host: `127.0.0.1:${a.port}`,
+    port: a.port,
+    url,
+    mode: a.mode,
+    tls: a.tls,
+    ...(a.caFile ? { caFile: a.caFile, caPem: a.caPem } : {}),
+    ...(a.username !== undefined ? { username: a.username, password: a.password } : {}),
+    ...(a.issuer ? { issuer: a.issuer } : {}),
+    dataDir: a.dataDir,
+    logs: () => log,
+    requests: () => parseAccessLog(log),
+    stop() {
+      stopped ??= (async () => {
+        await kill();
+        await a.issuer?.close();
+        await rm(a.dataDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+  a.t?.after(() => reg.stop());
+  return reg;
+}
