@@ -2,14 +2,26 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { pushCommand } from './commands/push.js';
 import { pullCommand } from './commands/pull.js';
+import { tagCommand } from './commands/tag.js';
+import { resolveCommand } from './commands/resolve.js';
+import { copyCommand } from './commands/copy.js';
+import { repoCommand } from './commands/repo.js';
+import { manifestCommand } from './commands/manifest.js';
+import { blobCommand } from './commands/blob.js';
 
 export type ContextFactory = (cmd: Command) => CliContext;
 
 /** Every command is built by its own file; this is the one list of them. */
 export function registerCommands(program: Command, getContext: ContextFactory): void {
-  for (const make of [pushCommand, pullCommand]) {
+  for (const make of [pushCommand, pullCommand, tagCommand, resolveCommand, copyCommand, repoCommand, manifestCommand, blobCommand]) {
     const cmd = make(getContext);
-    cmd.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(run with --help for usage)');
+    inheritSettings(program, cmd);
     program.addCommand(cmd);
   }
+}
+
+/** Commands made with `new Command` do not inherit the program's settings; sub-subcommands neither. */
+function inheritSettings(program: Command, cmd: Command): void {
+  cmd.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(run with --help for usage)');
+  for (const sub of cmd.commands) inheritSettings(program, sub);
 }

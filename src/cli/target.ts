@@ -110,3 +110,9 @@ export async function readStdinSecret(ctx: CliContext): Promise<string> {
   if (!secret) throw new WasmOciError('E_INVALID_INPUT', 'nothing was read from stdin for --password-stdin');
   return secret;
 }
+
+/** The tag or digest of a reference, or a usage error saying one is needed. */
+export function requireRef(opened: OpenedTarget, input: string): string {
+  if (!opened.ref) throw new WasmOciError('E_USAGE', `"${input}" names no tag or digest`);
+  return opened.ref;
+}

@@ -88,3 +88,11 @@ export function hasReferencePusher(t: object): t is ReferencePusher {
 export function hasMounter(t: object): t is Mounter {
   return typeof (t as Partial<Mounter>).mount === 'function';
 }
+
+/** Describes a blob by digest alone (HEAD on a registry, stat on a layout): `blob fetch` needs its size. */
+export interface BlobResolver {
+  resolveBlob(digest: string, options?: { signal?: AbortSignal }): Promise<Descriptor>;
+}
+export function hasBlobResolver(t: object): t is BlobResolver {
+  return typeof (t as Partial<BlobResolver>).resolveBlob === 'function';
+}

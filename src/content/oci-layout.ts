@@ -8,7 +8,7 @@ import { WasmOciError } from '../errors.js';
 import { parseDigest, VerifyingStream } from '../oci/digest.js';
 import { ANNOTATIONS, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
-import type { Content, Deleter, TagLister, Target, TargetInfo, TransferOptions } from './interfaces.js';
+import type { BlobResolver, Content, Deleter, TagLister, Target, TargetInfo, TransferOptions } from './interfaces.js';
 import { readAll } from './read-all.js';
 
 const LAYOUT_FILE = 'oci-layout';
@@ -26,7 +26,7 @@ export interface OciLayoutOptions {
  * `blobs/<alg>/<hex>`. Tags are `org.opencontainers.image.ref.name` annotations on
  * index.json entries, as skopeo and oras write them.
  */
-export class OciLayoutStore implements Target, TagLister, Deleter {
+export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver {
   readonly root: string;
   readonly info: TargetInfo = { kind: 'oci-layout' };
   private readonly create: boolean;
@@ -74,6 +74,16 @@ export class OciLayoutStore implements Target, TagLister, Deleter {
       return s.isFile() && s.size === desc.size;
     } catch {
       return false;
+    }
+  }
+
+  async resolveBlob(digest: string): Promise<Descriptor> {
+    await this.ensureLayout(false);
+    try {
+      const s = await stat(this.blobPath(digest));
+      return { mediaType: 'application/octet-stream', digest, size: s.size };
+    } catch {
+      throw new WasmOciError('E_NOT_FOUND', `blob ${digest} not found in ${this.root}`);
     }
   }
 

@@ -4,7 +4,7 @@ import { pullArtifact } from '../../operations/pull.js';
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
 import { formatBytes, TransferDisplay } from '../progress.js';
-import { openTarget } from '../target.js';
+import { openTarget, requireRef } from '../target.js';
 
 interface PullFlags extends TargetFlags {
   output: string;
@@ -29,14 +29,14 @@ Examples:
   cmd.action(async (reference: string, flags: PullFlags, self: Command) => {
     const ctx = getContext(self);
     const opened = await openTarget(ctx, reference, flags);
-    if (!opened.ref) throw Object.assign(new Error(`${reference} names no tag or digest to pull`), { usage: true });
+    const ref = requireRef(opened, reference);
     const outputDir = resolvePath(ctx.io.cwd, flags.output);
     const display = await TransferDisplay.create(ctx, 'Downloading', `Resolving ${reference}`);
     let result;
     try {
       result = await pullArtifact({
         target: opened.target,
-        reference: opened.ref,
+        reference: ref,
         outputDir,
         concurrency: flags.concurrency,
         moduleSizeLimit: flags.moduleSizeLimit,

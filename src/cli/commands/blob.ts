@@ -1,0 +1,59 @@
+import { Command } from 'commander';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, basename, join, resolve as resolvePath } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { WasmOciError } from '../../errors.js';
+import { hasBlobResolver } from '../../content/interfaces.js';
+import type { Descriptor } from '../../oci/types.js';
+import type { CliContext } from '../context.js';
+import { addTargetOptions, type TargetFlags } from '../options.js';
+import { openTarget } from '../target.js';
+
+export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
+  const blob = new Command('blob').description('blob operations');
+  const fetch = new Command('fetch')
+    .description('download a blob by digest, verified against it (temp file, then rename)')
+    .argument('<reference>', 'registry/repository@sha256:... (or a layout path with --oci-layout)')
+    .option('-o, --output <file>', 'write to this file ("-" for stdout)')
+    .option('--descriptor', 'print the blob descriptor instead of its content');
+  addTargetOptions(fetch);
+  fetch.addHelpText('after', '\nExample:\n  $ wasm-oci blob fetch -o filter.wasm registry.example.com/filters/example@sha256:...');
+  fetch.action(async (reference: string, flags: TargetFlags & { output?: string; descriptor?: boolean }, self: Command) => {
+    const ctx = getContext(self);
+    const opened = await openTarget(ctx, reference, flags);
+    if (!opened.digest) throw new WasmOciError('E_USAGE', `"${reference}" needs a digest: blob fetch NAME@sha256:...`);
+    if (!flags.output && !flags.descriptor) throw new WasmOciError('E_USAGE', 'blob fetch needs -o FILE (or -o - for stdout) or --descriptor');
+    // The size is unknown until the target says it (HEAD on a registry, stat on a layout).
+    const desc = await describeBlob(opened.target, opened.digest);
+    if (flags.descriptor) {
+      ctx.io.stdout.write(`${JSON.stringify(desc)}\n`);
+      return;
+    }
+    const stream = await opened.target.fetch(desc);
+    if (flags.output === '-') {
+      await pipeline(stream, ctx.io.stdout, { end: false });
+      return;
+    }
+    const out = resolvePath(ctx.io.cwd, flags.output!);
+    const temp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.partial`);
+    try {
+      await pipeline(stream, createWriteStream(temp, { flags: 'wx' }));
+      await rename(temp, out);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    ctx.out(`Downloaded ${flags.output} ${desc.size} bytes`);
+    ctx.out(`Digest: ${desc.digest}`);
+    ctx.json({ reference, path: out, ...desc });
+  });
+  blob.addCommand(fetch);
+  return blob;
+}
+
+async function describeBlob(target: object, digest: string): Promise<Descriptor> {
+  if (!hasBlobResolver(target)) throw new WasmOciError('E_UNSUPPORTED', 'this target cannot describe blobs');
+  return target.resolveBlob(digest);
+}

@@ -1,0 +1,75 @@
+import { Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { resolve as resolvePath } from 'node:path';
+import { WasmOciError } from '../../errors.js';
+import { hasDeleter } from '../../content/interfaces.js';
+import { writeFileAtomic } from '../../content/oci-layout.js';
+import { fetchManifest } from '../../operations/manifest.js';
+import type { CliContext } from '../context.js';
+import { addTargetOptions, type TargetFlags } from '../options.js';
+import { openTarget, requireRef } from '../target.js';
+
+interface FetchFlags extends TargetFlags {
+  mediaType?: string;
+  descriptor?: boolean;
+  pretty?: boolean;
+  output?: string;
+}
+
+export function manifestCommand(getContext: (cmd: Command) => CliContext): Command {
+  const manifest = new Command('manifest').description('manifest operations');
+
+  const fetch = new Command('fetch')
+    .description('print a manifest (or write it to a file), verified against its digest')
+    .argument('<reference>', 'registry/repository:tag|@digest (or a layout path with --oci-layout)')
+    .option('--media-type <type>', 'fail unless the manifest has this media type')
+    .option('--descriptor', 'print the descriptor instead of the manifest')
+    .option('--pretty', 'indent the JSON')
+    .option('-o, --output <file>', 'write to a file ("-" for stdout)');
+  addTargetOptions(fetch);
+  fetch.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest fetch --pretty registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest fetch --descriptor --oci-layout ./wasm-store:v0.1');
+  fetch.action(async (reference: string, flags: FetchFlags, self: Command) => {
+    const ctx = getContext(self);
+    const opened = await openTarget(ctx, reference, flags);
+    const { descriptor, bytes } = await fetchManifest(opened.target, requireRef(opened, reference));
+    if (flags.mediaType && descriptor.mediaType !== flags.mediaType) {
+      throw new WasmOciError('E_UNSUPPORTED', `manifest ${descriptor.digest} is ${descriptor.mediaType}, not ${flags.mediaType}`);
+    }
+    let out: string | Buffer;
+    if (flags.descriptor) out = `${JSON.stringify(descriptor, null, flags.pretty ? 2 : undefined)}\n`;
+    else if (flags.pretty) out = `${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n`;
+    else out = bytes;
+    if (flags.output && flags.output !== '-') await writeFileAtomic(resolvePath(ctx.io.cwd, flags.output), out);
+    else ctx.io.stdout.write(out);
+  });
+
+  const del = new Command('delete')
+    .description('delete a manifest (asks first on a terminal; -f skips the question)')
+    .argument('<reference>', 'registry/repository:tag|@digest (or a layout path with --oci-layout)')
+    .option('-f, --force', 'do not ask for confirmation');
+  addTargetOptions(del);
+  del.addHelpText('after', '\nExample:\n  $ wasm-oci manifest delete -f registry.example.com/filters/example@sha256:...');
+  del.action(async (reference: string, flags: TargetFlags & { force?: boolean }, self: Command) => {
+    const ctx = getContext(self);
+    const opened = await openTarget(ctx, reference, flags);
+    if (!hasDeleter(opened.target)) throw new WasmOciError('E_UNSUPPORTED', 'this target cannot delete manifests');
+    const desc = await opened.target.resolve(requireRef(opened, reference));
+    if (!flags.force) {
+      if (!ctx.interactive || !ctx.io.stdin.isTTY) {
+        throw new WasmOciError('E_USAGE', `refusing to delete ${reference} without confirmation`, { hint: 'pass -f/--force to delete without asking' });
+      }
+      const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
+      const answer = await rl.question(`Delete manifest ${desc.digest} (${reference})? [y/N] `);
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) throw new WasmOciError('E_CANCELLED', 'deletion cancelled');
+    }
+    await opened.target.delete(desc);
+    ctx.out(`Deleted [${opened.kind}] ${reference}`);
+    ctx.out(`Digest: ${desc.digest}`);
+    ctx.json({ reference, deleted: true, ...desc });
+  });
+
+  manifest.addCommand(fetch);
+  manifest.addCommand(del);
+  return manifest;
+}

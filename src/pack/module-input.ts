@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { WasmOciError } from '../errors.js';
+import { inspectWasm, sniffWasm } from '../wasm/inspect.js';
+import { encodeRuntimeConfig, generateRuntimeConfig, parseRuntimeConfig } from '../wasm/runtime-config.js';
+import type { WasmInfo, WasmKind } from '../wasm/types.js';
+import { digestFile, readHead, statRegularFile } from './file-blob.js';
+
+/**
+ * Modules up to this size are read once into memory, inspected and hashed from the same bytes.
+ * Larger ones (far beyond any real proxy-wasm filter) are only sniffed and hashed as a stream,
+ * so pack stays within the memory budget of DESIGN.md section 6 whatever the file size.
+ */
+export const INSPECT_LIMIT = 64 * 1024 * 1024;
+/** A runtime config is a few hundred bytes; anything this big is not one. */
+export const RUNTIME_CONFIG_LIMIT = 1024 * 1024;
+
+export interface ModuleInput {
+  path: string;
+  /** The file's base name: the layer title of the profiles. */
+  title: string;
+  digest: string;
+  size: number;
+  kind: WasmKind;
+  info?: WasmInfo;
+}
+
+/** Loads the module of a profile push; a file that is not Wasm is refused with E_NOT_WASM. */
+export async function loadModule(path: string, options: { signal?: AbortSignal; onWarning?: (m: string) => void } = {}): Promise<ModuleInput> {
+  const { size } = await statRegularFile(path, 'module');
+  const title = basename(path);
+  if (size <= INSPECT_LIMIT) {
+    const bytes = await readFile(path, { signal: options.signal });
+    const info = inspectWasm(bytes, { name: path });
+    return { path, title, digest: `sha256:${info.sha256}`, size: bytes.byteLength, kind: info.kind, info };
+  }
+  const head = await readHead(path, 8);
+  const kind = sniffWasm(head);
+  if (kind === undefined) {
+    inspectWasm(head, { name: path }); // throws the precise E_NOT_WASM / E_WASM_PARSE
+    throw new WasmOciError('E_NOT_WASM', `${path} is not a WebAssembly module or component`);
+  }
+  options.onWarning?.(`${path} is ${size} bytes; only its header was checked (modules over ${INSPECT_LIMIT} bytes are not inspected)`);
+  const { digest, size: hashed } = await digestFile(path, options.signal);
+  return { path, title, digest, size: hashed, kind };
+}
+
+/**
+ * The runtime config blob of `solo` and `compat`: the user's file as given (validated), or one
+ * generated from the module (abiVersions from its proxy_abi_version_* export, rootIds given).
+ */
+export async function resolveRuntimeConfig(options: {
+  path?: string;
+  module: ModuleInput;
+  rootIds?: string[];
+  onWarning?: (m: string) => void;
+}): Promise<Uint8Array> {
+  if (options.path !== undefined) {
+    const { size } = await statRegularFile(options.path, 'runtime config');
+    if (size > RUNTIME_CONFIG_LIMIT) {
+      throw new WasmOciError('E_SIZE_LIMIT', `runtime config ${options.path} is ${size} bytes, over the ${RUNTIME_CONFIG_LIMIT}-byte limit`);
+    }
+    const bytes = new Uint8Array(await readFile(options.path));
+    const parsed = parseRuntimeConfig(bytes);
+    if (options.rootIds && options.rootIds.length > 0) {
+      options.onWarning?.(`--root-id is ignored: the runtime config ${options.path} is used as given (rootIds ${JSON.stringify(parsed.config.rootIds)})`);
+    }
+    return bytes;
+  }
+  const rootIds = options.rootIds ?? [];
+  if (options.module.info) return encodeRuntimeConfig(generateRuntimeConfig(options.module.info, { rootIds }));
+  // Too large to inspect: the ABI version is unknown, so none is claimed.
+  return encodeRuntimeConfig({ type: 'envoy_proxy', abiVersions: [], config: { rootIds: [...rootIds] } });
+}

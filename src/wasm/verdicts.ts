@@ -1,0 +1,234 @@
+/**
+ * Which runtime will load an artifact, and why not (issue 5): one verdict per consumer.
+ *
+ * - istio: Istio's Wasm image fetcher (istio/istio pkg/wasm/imagefetcher.go and cache.go), in its
+ *   order: a Docker v2 manifest takes the Docker path only; otherwise the "compat" variant is tried,
+ *   then the "oci" variant; the fetched binary must start with the Wasm magic.
+ * - wasme: wasme and Alibaba Cloud Service Mesh, which take the layer of the module media type.
+ * - cncf: the CNCF TAG Runtime Wasm OCI artifact (wkg, runwasi, containerd).
+ * - proxy-wasm: the module itself, as Envoy's proxy-wasm host would load it.
+ *
+ * When `module` is absent only what the manifest and config tell is judged, except for proxy-wasm,
+ * which cannot judge without the module.
+ */
+import { posix } from 'node:path';
+import { isWasmOciError } from '../errors.js';
+import { LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
+import type { ImageManifest } from '../oci/types.js';
+import { inspectWasm } from './inspect.js';
+import { checkProxyWasm } from './proxy-wasm.js';
+import { parseRuntimeConfig } from './runtime-config.js';
+import type { WasmInfo } from './types.js';
+
+export type Consumer = 'istio' | 'wasme' | 'cncf' | 'proxy-wasm';
+
+export interface ConsumerVerdict {
+  consumer: Consumer;
+  ok: boolean;
+  /** Istio: 'docker' | 'compat' | 'oci'; cncf: the config's os; proxy-wasm: the ABI version. */
+  variant?: string;
+  /** Why the consumer would refuse it; empty when ok. */
+  reasons: string[];
+}
+
+export interface VerdictModule {
+  /** The module's bytes, when fetched. */
+  bytes?: Uint8Array;
+  size: number;
+  /** Inspection of the module; computed from `bytes` when absent. */
+  info?: WasmInfo;
+  /** Index of the layer that holds the module. */
+  layerIndex: number;
+  /** True when the module came out of a tar layer. */
+  fromTar?: boolean;
+  /** The module's file name: the tar entry name when fromTar, else the layer title. */
+  fileName?: string;
+}
+
+export interface VerdictInput {
+  /** The manifest's media type as served (Content-Type or descriptor). */
+  manifestMediaType: string;
+  manifest: ImageManifest;
+  /** The config blob's bytes, when fetched. */
+  config?: Uint8Array;
+  module?: VerdictModule;
+}
+
+const ISTIO_PLUGIN_FILE = 'plugin.wasm';
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+export function evaluateConsumers(input: VerdictInput): ConsumerVerdict[] {
+  const module = withInfo(input.module);
+  return [istioVerdict(input, module), wasmeVerdict(input, module), cncfVerdict(input, module), proxyWasmVerdict(module)];
+}
+
+interface ResolvedModule extends VerdictModule {
+  /** Set when `bytes` were given but do not inspect. */
+  inspectError?: string;
+}
+
+function withInfo(module: VerdictModule | undefined): ResolvedModule | undefined {
+  if (module === undefined || module.info !== undefined || module.bytes === undefined) return module;
+  try {
+    return { ...module, info: inspectWasm(module.bytes, { name: module.fileName ?? 'the module' }) };
+  } catch (err) {
+    return { ...module, inspectError: isWasmOciError(err) ? err.message : String(err) };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Istio
+
+function istioVerdict(input: VerdictInput, module: ResolvedModule | undefined): ConsumerVerdict {
+  const { manifest } = input;
+  // go-containerregistry reads mediaType from the manifest JSON; OCI manifests may leave it out.
+  const mediaType = manifest.mediaType ?? input.manifestMediaType;
+  if (mediaType === MEDIA_TYPES.dockerManifest) {
+    const err = istioTarLayerError(manifest, module, MEDIA_TYPES.dockerLayerTarGzip);
+    if (err !== undefined) {
+      return { consumer: 'istio', ok: false, variant: 'docker', reasons: [`could not extract Wasm file from the image as Docker container: ${err}`] };
+    }
+    return istioModuleVerdict('docker', module);
+  }
+
+  const errCompat = istioTarLayerError(manifest, module, MEDIA_TYPES.ociLayerTarGzip);
+  if (errCompat === undefined) return istioModuleVerdict('compat', module);
+
+  const errOci = istioOciVariantError(manifest);
+  if (errOci === undefined) return istioModuleVerdict('oci', module);
+
+  return {
+    consumer: 'istio',
+    ok: false,
+    reasons: [`could not parse as compat variant: ${errCompat}`, `could not parse as oci variant: ${errOci}`],
+  };
+}
+
+/** extractDockerImage / extractOCIStandardImage: the last layer is a gzip tar holding plugin.wasm. */
+function istioTarLayerError(manifest: ImageManifest, module: ResolvedModule | undefined, expect: string): string | undefined {
+  const layers = manifest.layers;
+  if (layers.length === 0) return 'number of layers must be greater than zero';
+  const last = layers[layers.length - 1]!;
+  if (last.mediaType !== expect) return `invalid media type ${last.mediaType} (expect ${expect})`;
+  if (module !== undefined) {
+    const inLastTar = module.fromTar === true && module.layerIndex === layers.length - 1;
+    if (!inLastTar || posix.basename(module.fileName ?? '') !== ISTIO_PLUGIN_FILE) {
+      return `could not extract wasm binary: ${ISTIO_PLUGIN_FILE} not found in the archive`;
+    }
+  }
+  return undefined;
+}
+
+/** extractOCIArtifactImage: exactly two layers, one of the Solo module media type. */
+function istioOciVariantError(manifest: ImageManifest): string | undefined {
+  if (manifest.layers.length !== 2) return `number of layers must be 2 but got ${manifest.layers.length}`;
+  if (!manifest.layers.some((l) => l.mediaType === MEDIA_TYPES.soloWasmLayer)) {
+    return `could not find the layer of type ${MEDIA_TYPES.soloWasmLayer}`;
+  }
+  return undefined;
+}
+
+function istioModuleVerdict(variant: string, module: ResolvedModule | undefined): ConsumerVerdict {
+  const reasons: string[] = [];
+  if (module !== undefined) {
+    if (module.size > LIMITS.moduleBytes) {
+      reasons.push(`the module is ${module.size} bytes, over Istio's limit of ${LIMITS.moduleBytes} bytes (256 MiB)`);
+    }
+    if (module.bytes !== undefined && !hasWasmHeader(module.bytes)) {
+      reasons.push('fetched Wasm binary is invalid: it does not start with the Wasm magic \\0asm and a version');
+    }
+  }
+  return { consumer: 'istio', ok: reasons.length === 0, variant, reasons };
+}
+
+/** Istio's isValidWasmBinary: at least the 8-byte header, starting with the magic. */
+function hasWasmHeader(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && WASM_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// wasme / ASM
+
+function wasmeVerdict(input: VerdictInput, module: ResolvedModule | undefined): ConsumerVerdict {
+  const reasons: string[] = [];
+  const index = input.manifest.layers.findIndex((l) => l.mediaType === MEDIA_TYPES.soloWasmLayer);
+  if (index < 0) {
+    reasons.push(`no layer of type ${MEDIA_TYPES.soloWasmLayer}`);
+  } else if (module !== undefined && module.layerIndex === index && module.bytes !== undefined && !hasWasmHeader(module.bytes)) {
+    reasons.push(`layer ${index} (${MEDIA_TYPES.soloWasmLayer}) does not hold a Wasm binary`);
+  }
+  if (input.manifest.config.mediaType === MEDIA_TYPES.soloWasmConfig && input.config !== undefined) {
+    try {
+      parseRuntimeConfig(input.config);
+    } catch (err) {
+      reasons.push(isWasmOciError(err) ? err.message : String(err));
+    }
+  }
+  return { consumer: 'wasme', ok: reasons.length === 0, reasons };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CNCF TAG Runtime
+
+function cncfVerdict(input: VerdictInput, module: ResolvedModule | undefined): ConsumerVerdict {
+  const { manifest } = input;
+  const reasons: string[] = [];
+  if (manifest.config.mediaType !== MEDIA_TYPES.cncfWasmConfig) {
+    reasons.push(`config media type is ${manifest.config.mediaType}, not ${MEDIA_TYPES.cncfWasmConfig}`);
+  }
+  const wasmLayers = manifest.layers.filter((l) => l.mediaType === MEDIA_TYPES.cncfWasmLayer).length;
+  if (manifest.layers.length !== 1 || wasmLayers !== 1) {
+    reasons.push(
+      `has ${manifest.layers.length} layer(s), ${wasmLayers} of type ${MEDIA_TYPES.cncfWasmLayer}; exactly one ${MEDIA_TYPES.cncfWasmLayer} layer is required`,
+    );
+  }
+
+  let os: string | undefined;
+  if (manifest.config.mediaType === MEDIA_TYPES.cncfWasmConfig && input.config !== undefined) {
+    const config = parseJsonObject(input.config);
+    if (config === undefined) {
+      reasons.push('config is not a JSON object');
+    } else {
+      if (config.architecture !== 'wasm') reasons.push(`config architecture is ${JSON.stringify(config.architecture)}, not "wasm"`);
+      if (config.os === 'wasip1' || config.os === 'wasip2') os = config.os;
+      else reasons.push(`config os is ${JSON.stringify(config.os)}, not "wasip1" or "wasip2"`);
+      const digests = config.layerDigests;
+      const expected = manifest.layers.map((l) => l.digest);
+      if (!Array.isArray(digests) || digests.length !== expected.length || digests.some((d, i) => d !== expected[i])) {
+        reasons.push('config layerDigests do not list the layer digests of the manifest');
+      }
+    }
+  }
+
+  const kind = module?.info?.kind;
+  if (os === 'wasip2' && kind === 'module') reasons.push('config os is wasip2 but the layer is a core module, not a component');
+  if (os === 'wasip1' && kind === 'component') reasons.push('config os is wasip1 but the layer is a component');
+  if (module?.inspectError !== undefined) reasons.push(module.inspectError);
+
+  const verdict: ConsumerVerdict = { consumer: 'cncf', ok: reasons.length === 0, reasons };
+  if (os !== undefined) verdict.variant = os;
+  return verdict;
+}
+
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const doc: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// proxy-wasm
+
+function proxyWasmVerdict(module: ResolvedModule | undefined): ConsumerVerdict {
+  if (module === undefined) return { consumer: 'proxy-wasm', ok: false, reasons: ['no Wasm module was found to check'] };
+  if (module.inspectError !== undefined) return { consumer: 'proxy-wasm', ok: false, reasons: [module.inspectError] };
+  if (module.info === undefined) return { consumer: 'proxy-wasm', ok: false, reasons: ['the module was not inspected'] };
+  const proxy = module.info.proxyWasm ?? checkProxyWasm(module.info);
+  const verdict: ConsumerVerdict = { consumer: 'proxy-wasm', ok: proxy.problems.length === 0, reasons: [...proxy.problems] };
+  const abi = proxy.abiVersions[0];
+  if (abi !== undefined) verdict.variant = `ABI ${abi.replaceAll('_', '.')}`;
+  return verdict;
+}
