@@ -22,10 +22,16 @@ have gpg || need+=(gnupg)
 [ -x /usr/bin/time ] || need+=(time)
 dpkg -s libsecret-1-dev >/dev/null 2>&1 || need+=(libsecret-1-dev)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+sudo=()
 if [ "$(id -u)" != 0 ]; then
-  echo "install-system-deps: missing ${need[*]}; run as root or install them" >&2
-  exit 1
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+  else
+    echo "install-system-deps: missing ${need[*]}; run as root or install them" >&2
+    exit 1
+  fi
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "install-system-deps: installing ${need[*]}"
+# Non-interactive: CI runs with no stdin, and tzdata/keyboard prompts would hang it.
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -21,9 +21,12 @@ export interface CredentialHelper {
   erase(serverURL: string): Promise<boolean>;
 }
 
-/** The helper's own "not found" message (`credentials not found in native keychain`) is a miss, not a failure. */
+/**
+ * The helpers' "not found" message (`credentials not found in native keychain`) is a miss, not a
+ * failure; docker-credential-pass 0.7 says `... is not in the password store` on erase instead.
+ */
 function isNotFound(text: string): boolean {
-  return /credentials not found/i.test(text);
+  return /credentials not found|is not in the password store/i.test(text);
 }
 
 function redact(text: string, secrets: (string | undefined)[]): string {

@@ -222,7 +222,9 @@ export function createCredentialStore(options: CredentialStoreOptions): Credenti
     }
     for (const name of helperNames) {
       try {
-        if (await helper(name).erase(address)) removed.push(helper(name).command);
+        // Some helpers (secretservice) exit 0 on erasing nothing; ask first so the report is true.
+        const held = !isEmptyCredential(await helper(name).get(address));
+        if (held && (await helper(name).erase(address))) removed.push(helper(name).command);
       } catch (err) {
         if (isNotInstalled(err)) warnNotInstalled(name, err as WasmOciError);
         else failures.push(err);

@@ -2,7 +2,8 @@ import type { Target } from '../content/interfaces.js';
 import { mapLimit } from '../content/concurrency.js';
 import { tagAll } from '../copy/copy.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
-import { pack, type PackOptions } from '../pack/pack.js';
+import { pack } from '../pack/pack.js';
+import type { PackOptions } from '../pack/types.js';
 import type { WasmInfo } from '../wasm/types.js';
 
 export interface PushArtifactOptions {
@@ -34,9 +35,7 @@ export async function pushArtifact(options: PushArtifactOptions): Promise<PushRe
   const packed = await pack(options.pack);
   try {
     const seen = new Set<string>();
-    const blobs = [{ descriptor: packed.config.descriptor, content: packed.config.bytes as Uint8Array | typeof packed.blobs[number]['content'] }, ...packed.blobs].filter((b) =>
-      seen.has(b.descriptor.digest) ? false : (seen.add(b.descriptor.digest), true),
-    );
+    const blobs = packed.blobs.filter((b) => (seen.has(b.descriptor.digest) ? false : (seen.add(b.descriptor.digest), true)));
     const results = await mapLimit(blobs, options.concurrency ?? 3, async (blob) => {
       if (await target.exists(blob.descriptor, { signal })) {
         options.onBlob?.(blob.descriptor, 'exists');

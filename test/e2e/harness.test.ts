@@ -246,3 +246,15 @@ test('fault proxy: 429 with Retry-After, reset, truncate, corrupt, and a foreign
     status: 1, 'reset-mid-body': 1, truncate: 1, 'corrupt-body': 1, 'redirect-blob-to-other-origin': 1, stall: 1,
   });
 });
+
+test('runCli runs bin/wasm-oci.js with and without a pseudo-terminal', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const { repoRoot } = await import('../helpers/paths.js');
+  const { runCli } = await import('../helpers/cli.js');
+  const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const plain = await runCli(['--version']);
+  assert.deepEqual(plain, { code: 0, stdout: `${version}\n`, stderr: '' });
+  const tty = await runCli(['--version'], { tty: true });
+  assert.equal(tty.code, 0);
+  assert.equal(tty.stdout, `${version}\n`, 'the pty output comes back with \\n line ends');
+});

@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { WasmOciError } from '../../errors.js';
 import { pushArtifact } from '../../operations/push.js';
-import type { PackOptions } from '../../pack/pack.js';
+import type { PackOptions } from '../../pack/types.js';
+import { loadAnnotations } from '../../pack/annotations.js';
 import { ANNOTATIONS } from '../../oci/media-types.js';
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, collect, type TargetFlags } from '../options.js';
@@ -65,20 +66,16 @@ Examples:
     if (!orasStyle && specs.length !== 1) {
       throw new WasmOciError('E_USAGE', `the ${flags.profile ?? 'solo'} profile takes exactly one .wasm file (got ${specs.length}); spell out file:mediatype to push several files oras style`);
     }
+    // Paths stay as the user typed them: oras titles each layer with the path as given.
     const packOptions: PackOptions = {
-      profile: orasStyle ? undefined : (flags.profile ?? 'solo'),
-      files: specs.map((s) => ({ path: resolvePath(ctx.io.cwd, s.path), mediaType: s.mediaType, title: s.path })),
-      manifestConfig: flags.config
-        ? (() => {
-            const s = parseFileSpec(flags.config!);
-            return { path: resolvePath(ctx.io.cwd, s.path), mediaType: s.mediaType };
-          })()
-        : undefined,
-      runtimeConfigPath: flags.runtimeConfig ? resolvePath(ctx.io.cwd, flags.runtimeConfig) : undefined,
+      profile: orasStyle ? 'oras' : (flags.profile ?? 'solo'),
+      files: specs,
+      manifestConfig: flags.config ? parseFileSpec(flags.config) : undefined,
+      runtimeConfig: flags.runtimeConfig,
       rootIds: flags.rootId,
-      annotationFlags: flags.annotation,
-      annotationFile: flags.annotationFile ? resolvePath(ctx.io.cwd, flags.annotationFile) : undefined,
+      annotations: await loadAnnotations({ flags: flags.annotation, file: flags.annotationFile }),
       artifactType: flags.artifactType,
+      onWarning: (m) => ctx.warn(m),
     };
     const opened = await openTarget(ctx, reference, flags, { write: true });
     const display = await TransferDisplay.create(ctx, 'Uploading', `Preparing ${reference}`);

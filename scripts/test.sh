@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# THE test command (`npm test`): system packages, build, unit + e2e suites, then the keychain
+# suite inside its own D-Bus session with a fresh, unlocked gnome-keyring. Every part runs even
+# when an earlier one failed, so one run shows everything; the exit status is non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+failed=()
+step() { echo; echo "=== $* ==="; }
+
+step "system packages"
+bash scripts/install-system-deps.sh || { echo "install-system-deps failed" >&2; exit 1; }
+
+# keytar is optional: build it if libsecret arrived after `npm install`, never fail because of it.
+if [ -d node_modules/keytar ] && [ ! -f node_modules/keytar/build/Release/keytar.node ]; then
+  step "rebuild keytar (optional)"
+  npm rebuild keytar >/dev/null 2>&1 && echo "keytar built" || echo "keytar could not be built; keychain via keytar unavailable"
+fi
+
+step "build (tsc)"
+npx tsc -p . || failed+=("tsc")
+
+# Run only compiled tests whose TypeScript source still exists: dist/ may hold stale output of
+# deleted tests, and it is not wiped because other processes may be reading it.
+compiled_tests() {
+  local src
+  for src in "$@"; do
+    [ -f "$src" ] || continue
+    local js="dist/${src%.ts}.js"
+    [ -f "$js" ] && echo "$js"
+  done
+}
+shopt -s nullglob
+mapfile -t main_tests < <(compiled_tests test/unit/*.test.ts test/e2e/*.test.ts)
+mapfile -t keychain_tests < <(compiled_tests test/keychain/*.test.ts)
+shopt -u nullglob
+
+node_test=(node --test --test-reporter=spec --test-timeout=300000)
+
+step "unit + e2e (${#main_tests[@]} files)"
+if [ ${#main_tests[@]} -eq 0 ]; then
+  echo "no test files found" >&2; failed+=("unit+e2e: none found")
+else
+  "${node_test[@]}" --test-concurrency=2 "${main_tests[@]}" || failed+=("unit+e2e")
+fi
+
+step "keychain (${#keychain_tests[@]} files)"
+if [ ${#keychain_tests[@]} -eq 0 ]; then
+  echo "no keychain tests"
+else
+  # A fresh XDG_DATA_HOME: an old login keyring with another password would make the daemon
+  # ask a prompter that does not exist here, and every store would fail with "locked collection".
+  dbus-run-session -- bash -c '
+    set -uo pipefail
+    export XDG_DATA_HOME=$(mktemp -d)
+    trap "rm -rf \"$XDG_DATA_HOME\"" EXIT
+    eval "$(printf pw | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+    export GNOME_KEYRING_CONTROL
+    "$@"
+  ' keychain "${node_test[@]}" --test-concurrency=1 "${keychain_tests[@]}" || failed+=("keychain")
+fi
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all test suites passed"

@@ -1,0 +1,119 @@
+import { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { inspectFile, inspectReference } from '../../operations/inspect.js';
+import { ANNOTATIONS } from '../../oci/media-types.js';
+import type { WasmInfo } from '../../wasm/types.js';
+import type { ConsumerVerdict } from '../../wasm/verdicts.js';
+import type { CliContext } from '../context.js';
+import { addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
+import { formatBytes } from '../progress.js';
+import { openTarget, requireRef } from '../target.js';
+
+interface InspectFlags extends TargetFlags {
+  moduleSizeLimit?: number;
+}
+
+export function inspectCommand(getContext: (cmd: Command) => CliContext): Command {
+  const cmd = new Command('inspect')
+    .description('inspect a local .wasm file, or an artifact in a registry or layout, with a verdict per runtime')
+    .argument('<target>', 'a .wasm file, registry/repository:tag|@digest, or with --oci-layout path[:tag|@digest]')
+    .option('--module-size-limit <bytes>', 'largest module accepted from a tar layer', (v) => positiveInt(v, '--module-size-limit'));
+  addTargetOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  $ wasm-oci inspect examples/example-filter.wasm
+  $ wasm-oci inspect --oci-layout ./wasm-store:v0.1
+  $ wasm-oci inspect --format json registry.example.com/filters/example:v0.1`,
+  );
+  cmd.action(async (input: string, flags: InspectFlags, self: Command) => {
+    const ctx = getContext(self);
+    if (!flags.ociLayout && (await isLocalFile(resolvePath(ctx.io.cwd, input)))) {
+      const result = await inspectFile(resolvePath(ctx.io.cwd, input));
+      ctx.json({ file: input, ...result.info });
+      renderWasm(ctx, input, result.info);
+      return;
+    }
+    const opened = await openTarget(ctx, input, flags);
+    const result = await inspectReference({ target: opened.target, reference: requireRef(opened, input), moduleSizeLimit: flags.moduleSizeLimit });
+    ctx.json({
+      reference: input,
+      descriptor: result.descriptor,
+      manifest: result.manifest,
+      config: result.config,
+      module: result.module && {
+        layer: result.module.layer,
+        fileName: result.module.fileName,
+        fromTar: result.module.fromTar,
+        size: result.module.size,
+        digest: result.module.digest,
+        error: result.module.error,
+        info: result.module.info,
+      },
+      verdicts: result.verdicts,
+    });
+    const c = ctx.color;
+    ctx.out(`${c.bold('Reference:')} ${input}`);
+    ctx.out(`${c.bold('Digest:')}    ${result.descriptor.digest}  ${c.dim('(the sha256 Istio wants for an oci:// URL)')}`);
+    ctx.out(`${c.bold('MediaType:')} ${result.descriptor.mediaType}`);
+    if (result.manifest.artifactType) ctx.out(`${c.bold('ArtifactType:')} ${result.manifest.artifactType}`);
+    ctx.out(`${c.bold('Config:')}    ${result.manifest.config.mediaType} ${formatBytes(result.manifest.config.size)}`);
+    ctx.out(`${c.bold('Layers:')}`);
+    result.manifest.layers.forEach((l, i) => {
+      const title = l.annotations?.[ANNOTATIONS.title];
+      ctx.out(`  ${i}  ${l.mediaType}  ${formatBytes(l.size)}${title ? `  ${title}` : ''}`);
+    });
+    if (result.module?.info) renderWasm(ctx, result.module.fileName ?? 'module', result.module.info);
+    else if (result.module?.error) ctx.out(`${c.bold('Module:')}    ${c.red(result.module.error)}`);
+    ctx.out(`${c.bold('Verdicts:')}`);
+    for (const v of result.verdicts) renderVerdict(ctx, v);
+  });
+  return cmd;
+}
+
+async function isLocalFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
+}
+
+const CONSUMER_NAMES: Record<string, string> = {
+  istio: 'Istio (WasmPlugin oci://)',
+  wasme: 'wasme / Alibaba ASM',
+  cncf: 'CNCF runtimes (wkg, runwasi)',
+  'proxy-wasm': 'proxy-wasm (Envoy)',
+};
+
+function renderVerdict(ctx: CliContext, v: ConsumerVerdict): void {
+  const c = ctx.color;
+  const name = (CONSUMER_NAMES[v.consumer] ?? v.consumer).padEnd(30);
+  if (v.ok) ctx.out(`  ${c.green('✓')} ${name} loads it${v.variant ? ` (${v.variant})` : ''}`);
+  else {
+    ctx.out(`  ${c.red('✗')} ${name} refuses it`);
+    for (const r of v.reasons) ctx.out(`      - ${r}`);
+  }
+}
+
+function renderWasm(ctx: CliContext, name: string, info: WasmInfo): void {
+  const c = ctx.color;
+  const list = (items: string[]) => (items.length ? items.join(', ') : 'none');
+  ctx.out(`${c.bold('Module:')}    ${name}`);
+  ctx.out(`  Kind:            ${info.kind === 'component' ? 'component' : 'core module'} (version ${info.version})`);
+  ctx.out(`  Size:            ${info.size} bytes (${formatBytes(info.size)})`);
+  ctx.out(`  SHA256:          ${info.sha256}`);
+  ctx.out(`  WASI:            ${info.wasi ?? 'none'}`);
+  ctx.out(`  Memories:        ${info.memories.count}${info.memories.exported ? ' (exported)' : ''}`);
+  ctx.out(`  Imports:         ${list(info.imports.map((i) => `${i.module}.${i.name} (${i.kind})`))}`);
+  ctx.out(`  Exports:         ${list(info.exports.map((e) => `${e.name} (${e.kind})`))}`);
+  ctx.out(`  Custom sections: ${list(info.customSections)}`);
+  const p = info.proxyWasm;
+  if (!p) {
+    ctx.out(`  Proxy-Wasm:      not a proxy-wasm filter`);
+    return;
+  }
+  ctx.out(`  Proxy-Wasm ABI:  ${list(p.abiVersions)}`);
+  ctx.out(`  Allocator:       ${p.allocator ?? c.red('none')}`);
+  ctx.out(`  Memory export:   ${p.memoryExported ? 'yes' : c.red('no')}`);
+  ctx.out(`  Unknown imports: ${list(p.unknownImports.map((i) => `${i.module}.${i.name}`))}`);
+  ctx.out(`  Filter checks:   ${p.problems.length ? c.red(p.problems.join('; ')) : c.green('pass')}`);
+}

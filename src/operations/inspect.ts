@@ -1,0 +1,126 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ReadOnlyTarget } from '../content/interfaces.js';
+import { readAll } from '../content/read-all.js';
+import { fetchManifestBytes } from '../copy/copy.js';
+import { WasmOciError, isWasmOciError } from '../errors.js';
+import { parseManifestDocument } from '../oci/manifest.js';
+import { LIMITS, TAR_GZIP_LAYER_TYPES } from '../oci/media-types.js';
+import type { Descriptor, ImageManifest } from '../oci/types.js';
+import { extractArtifact } from '../pull/extract.js';
+import { inspectWasm } from '../wasm/inspect.js';
+import type { WasmInfo } from '../wasm/types.js';
+import { evaluateConsumers, type ConsumerVerdict } from '../wasm/verdicts.js';
+
+export interface InspectFileResult {
+  path: string;
+  info: WasmInfo;
+}
+
+/** Inspects a local .wasm file (DESIGN.md section 2). Modules are read whole: the validator needs the bytes. */
+export async function inspectFile(path: string): Promise<InspectFileResult> {
+  let size: number;
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new WasmOciError('E_INVALID_INPUT', `${path} is not a regular file`);
+    size = s.size;
+  } catch (err) {
+    if (isWasmOciError(err)) throw err;
+    throw new WasmOciError('E_FILE_NOT_FOUND', `${path} does not exist`);
+  }
+  if (size > LIMITS.moduleBytes) throw new WasmOciError('E_SIZE_LIMIT', `${path} is ${size} bytes, over the ${LIMITS.moduleBytes}-byte module limit`);
+  const bytes = await readFile(path);
+  return { path, info: inspectWasm(bytes, { name: path }) };
+}
+
+export interface InspectReferenceOptions {
+  target: ReadOnlyTarget;
+  reference: string;
+  moduleSizeLimit?: number;
+  signal?: AbortSignal;
+}
+
+export interface InspectReferenceResult {
+  descriptor: Descriptor;
+  manifest: ImageManifest;
+  /** The config blob parsed as JSON when it is JSON. */
+  config?: unknown;
+  module?: { layer: Descriptor; fileName?: string; fromTar: boolean; size: number; digest: string; info?: WasmInfo; error?: string };
+  verdicts: ConsumerVerdict[];
+}
+
+/**
+ * Fetches a manifest, its config and its module (extracted as `pull` would, into a temp dir),
+ * and says which consumer (Istio, wasme/ASM, CNCF runtimes, proxy-wasm) would load it and why not.
+ */
+export async function inspectReference(options: InspectReferenceOptions): Promise<InspectReferenceResult> {
+  const { target, signal } = options;
+  let descriptor = await target.resolve(options.reference, { signal });
+  let doc = parseManifestDocument(await fetchManifestBytes(target, descriptor, signal), descriptor.mediaType);
+  if (doc.kind === 'index') {
+    const child = doc.index.manifests.find((m) => m.platform?.architecture === 'wasm') ?? doc.index.manifests[0];
+    if (!child) throw new WasmOciError('E_UNSUPPORTED', `${options.reference} is an empty index`);
+    descriptor = child;
+    doc = parseManifestDocument(await fetchManifestBytes(target, descriptor, signal), descriptor.mediaType);
+    if (doc.kind !== 'manifest') throw new WasmOciError('E_UNSUPPORTED', `${options.reference}: nested indexes are not supported`);
+  }
+  const manifest = doc.manifest;
+  const configBytes = await readAll(await target.fetch(manifest.config, { signal }), LIMITS.manifestBytes, 'config');
+  let config: unknown;
+  try {
+    config = JSON.parse(configBytes.toString('utf8'));
+  } catch {
+    config = undefined;
+  }
+
+  let module: InspectReferenceResult['module'];
+  let moduleBytes: Uint8Array | undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'wasm-oci-inspect-'));
+  try {
+    const extracted = await extractArtifact({ manifest, fetcher: target, outputDir: dir, moduleSizeLimit: options.moduleSizeLimit, signal });
+    if (extracted.module) {
+      moduleBytes = await readFile(join(dir, extracted.module.path));
+      const tarIndex = manifest.layers.length - 1;
+      const byDigest = manifest.layers.findIndex((l) => l.digest === extracted.module!.digest);
+      const layerIndex = byDigest >= 0 ? byDigest : tarIndex;
+      const layer = manifest.layers[layerIndex]!;
+      module = {
+        layer,
+        fileName: extracted.module.path,
+        fromTar: byDigest < 0 && TAR_GZIP_LAYER_TYPES.includes(layer.mediaType),
+        size: extracted.module.size,
+        digest: extracted.module.digest,
+      };
+      try {
+        module.info = inspectWasm(moduleBytes, { name: extracted.module.path });
+      } catch (err) {
+        module.error = isWasmOciError(err) ? err.message : String(err);
+      }
+    }
+  } catch (err) {
+    // An artifact we would refuse to pull still gets verdicts: the refusal is one of their reasons.
+    if (!isWasmOciError(err) || err.code === 'E_NETWORK' || err.code === 'E_AUTH') throw err;
+    const layer = manifest.layers[manifest.layers.length - 1];
+    if (layer) module = { layer, fromTar: TAR_GZIP_LAYER_TYPES.includes(layer.mediaType), size: layer.size, digest: layer.digest, error: err.message };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const verdicts = evaluateConsumers({
+    manifestMediaType: descriptor.mediaType,
+    manifest,
+    config: configBytes,
+    module: module
+      ? {
+          bytes: moduleBytes,
+          size: module.size,
+          info: module.info,
+          layerIndex: manifest.layers.indexOf(module.layer),
+          fromTar: module.fromTar,
+          fileName: module.fileName,
+        }
+      : undefined,
+  });
+  return { descriptor, manifest, config, module, verdicts };
+}

@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, posix } from 'node:path';
+import { WasmOciError } from '../errors.js';
+import { digestOf } from '../oci/digest.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
+import type { Descriptor } from '../oci/types.js';
+import { inspectWasm, sniffWasm } from '../wasm/inspect.js';
+import type { WasmInfo } from '../wasm/types.js';
+import { ANNOTATION_CONFIG_KEY } from './annotations.js';
+import { digestFile, fileContent, readHead, statRegularFile } from './file-blob.js';
+import { EMPTY_JSON, emptyDescriptor, fileAnnotations, finishArtifact, makeDescriptor, makeManifest, manifestAnnotations } from './manifest-parts.js';
+import { INSPECT_LIMIT } from './module-input.js';
+import type { PackedArtifact, PackedBlob, PackOptions } from './types.js';
+
+/** oras-go MediaTypeUnknownConfig: a `--config` file given without a media type. */
+export const ORAS_UNKNOWN_CONFIG = 'application/vnd.unknown.config.v1+json';
+/** oras-go MediaTypeUnknownArtifact: artifactType of a v1.1 manifest with no config and no --artifact-type. */
+export const ORAS_UNKNOWN_ARTIFACT = 'application/vnd.unknown.artifact.v1';
+/** A config file is a document, not a blob to stream; oras would take more, we refuse rather than buffer. */
+const CONFIG_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * The layer title oras gives a file: Go's filepath.Clean of the path as typed, slashes kept
+ * (oras cmd/oras/root/file.go loadFiles). A title that would escape the puller's directory is
+ * refused here, as oras refuses it without --disable-path-validation.
+ */
+export function orasTitle(path: string): string {
+  const title = posix.normalize(path.replace(/\\/g, '/'));
+  if (title === '.' || title.endsWith('/')) throw new WasmOciError('E_INVALID_INPUT', `"${path}" does not name a file`);
+  if (isAbsolute(path) || title.startsWith('/') || title === '..' || title.startsWith('../')) {
+    throw new WasmOciError('E_INVALID_INPUT', `file path "${path}" is absolute or leaves the current directory; its title would be unsafe to pull`, {
+      hint: 'Run the push from the directory that holds the file and name it by a relative path.',
+    });
+  }
+  return title;
+}
+
+async function maybeInspect(path: string, size: number): Promise<WasmInfo | undefined> {
+  // oras pushes anything; inspection is only a courtesy for the report, never a refusal.
+  if (size > INSPECT_LIMIT || sniffWasm(await readHead(path, 8)) === undefined) return undefined;
+  try {
+    return inspectWasm(new Uint8Array(await readFile(path)), { name: path });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Exactly what `oras push` (oras 1.2, oras-go PackManifest) builds:
+ * - `--config` without `--artifact-type`: an image-spec v1.0 manifest (oras switches to v1.0 so as
+ *   not to leave artifactType unset), config = the file, `$config` annotations on it;
+ * - otherwise image-spec v1.1: `artifactType` (default application/vnd.unknown.artifact.v1), config =
+ *   the file or the empty descriptor, and the empty descriptor as the only layer when no file is given;
+ * - layers in command-line order, default type application/vnd.oci.image.layer.v1.tar, each titled
+ *   with its cleaned path; `org.opencontainers.image.created` on the manifest.
+ */
+export async function packOrasStyle(options: PackOptions, created: Date): Promise<PackedArtifact> {
+  const blobs: PackedBlob[] = [];
+  let configDesc: Descriptor;
+  let configBytes: Uint8Array;
+  const configAnnotations = options.annotations?.[ANNOTATION_CONFIG_KEY];
+  const v1_0 = options.manifestConfig !== undefined && !options.artifactType;
+
+  if (options.manifestConfig) {
+    const { path, mediaType } = options.manifestConfig;
+    const { size } = await statRegularFile(path, 'manifest config');
+    if (size > CONFIG_LIMIT) throw new WasmOciError('E_SIZE_LIMIT', `manifest config ${path} is ${size} bytes, over the ${CONFIG_LIMIT}-byte limit`);
+    configBytes = new Uint8Array(await readFile(path));
+    configDesc = makeDescriptor(mediaType || ORAS_UNKNOWN_CONFIG, digestOf(configBytes), configBytes.byteLength, {
+      annotations: configAnnotations,
+    });
+  } else {
+    configBytes = EMPTY_JSON;
+    configDesc = emptyDescriptor(configAnnotations);
+  }
+  blobs.push({ descriptor: configDesc, content: configBytes, name: options.manifestConfig?.path ?? 'config' });
+
+  const titles = new Set<string>();
+  const layers: Descriptor[] = [];
+  let moduleInfo: WasmInfo | undefined;
+  for (const file of options.files) {
+    const title = orasTitle(file.path);
+    if (titles.has(title)) throw new WasmOciError('E_INVALID_INPUT', `file "${title}" is given twice`);
+    titles.add(title);
+    await statRegularFile(file.path, 'file');
+    const { digest, size } = await digestFile(file.path, options.signal);
+    const layer = makeDescriptor(file.mediaType || MEDIA_TYPES.orasDefaultLayer, digest, size, {
+      annotations: fileAnnotations(title, options.annotations, [file.path, title]),
+    });
+    layers.push(layer);
+    blobs.push({ descriptor: layer, content: fileContent(file.path), name: title });
+    moduleInfo ??= await maybeInspect(file.path, size);
+  }
+
+  if (!v1_0 && layers.length === 0) {
+    // oras-go packManifestV1_1: the empty descriptor as the single layer.
+    const empty = emptyDescriptor();
+    layers.push(empty);
+    blobs.push({ descriptor: empty, content: EMPTY_JSON, name: 'empty' });
+  }
+
+  const manifest = makeManifest({
+    artifactType: v1_0 ? undefined : options.artifactType || (options.manifestConfig ? undefined : ORAS_UNKNOWN_ARTIFACT),
+    config: configDesc,
+    layers,
+    annotations: manifestAnnotations(options.annotations, created),
+  });
+  return finishArtifact({
+    style: 'oras',
+    manifest,
+    config: { descriptor: configDesc, bytes: configBytes },
+    blobs,
+    moduleInfo,
+  });
+}
