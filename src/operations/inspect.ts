@@ -119,6 +119,7 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
           layerIndex: manifest.layers.indexOf(module.layer),
           fromTar: module.fromTar,
           fileName: module.fileName,
+          error: module.error,
         }
       : undefined,
   });

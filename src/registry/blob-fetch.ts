@@ -104,8 +104,9 @@ export async function openBlob(ctx: RegistryContext, repository: string, desc: D
         failure = err;
       }
       if (out.destroyed) return;
-      // A body that ended early without an error is an interruption too (no Content-Length).
-      if (failure === undefined && received >= desc.size) {
+      // All bytes are in (the stream verifies them); otherwise, error or not, the download was
+      // interrupted (a body without Content-Length may just end early) and is resumed.
+      if (received >= desc.size) {
         out.end();
         return;
       }

@@ -105,6 +105,9 @@ export function mapNetworkError(err: unknown, url: URL, plainHttp: boolean, sign
       cause: err, hint: 'use --ca-file FILE or --insecure', details: { retryable: false, codes },
     });
   }
+  if (has('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH')) {
+    return new WasmOciError('E_SIZE_MISMATCH', 'the content to upload does not have the size its descriptor declares', { cause: err, details: { retryable: false } });
+  }
   if (has('ECONNREFUSED')) {
     const hint = !plainHttp && url.port === '5000'
       ? `is the registry running at ${url.host}? registries on port 5000 often speak plain HTTP: use --plain-http`

@@ -43,6 +43,8 @@ export interface VerdictModule {
   fromTar?: boolean;
   /** The module's file name: the tar entry name when fromTar, else the layer title. */
   fileName?: string;
+  /** Why the module could not be extracted or read, when it could not (shown as the proxy-wasm reason). */
+  error?: string;
 }
 
 export interface VerdictInput {
@@ -225,6 +227,7 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined
 function proxyWasmVerdict(module: ResolvedModule | undefined): ConsumerVerdict {
   if (module === undefined) return { consumer: 'proxy-wasm', ok: false, reasons: ['no Wasm module was found to check'] };
   if (module.inspectError !== undefined) return { consumer: 'proxy-wasm', ok: false, reasons: [module.inspectError] };
+  if (module.info === undefined && module.error !== undefined) return { consumer: 'proxy-wasm', ok: false, reasons: [module.error] };
   if (module.info === undefined) return { consumer: 'proxy-wasm', ok: false, reasons: ['the module was not inspected'] };
   const proxy = module.info.proxyWasm ?? checkProxyWasm(module.info);
   const verdict: ConsumerVerdict = { consumer: 'proxy-wasm', ok: proxy.problems.length === 0, reasons: [...proxy.problems] };

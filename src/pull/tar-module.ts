@@ -1,0 +1,106 @@
+import { createWriteStream } from 'node:fs';
+import { posix } from 'node:path';
+import { Transform, type TransformCallback, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { WasmOciError } from '../errors.js';
+import { VerifyingStream } from '../oci/digest.js';
+import type { Descriptor } from '../oci/types.js';
+import { HashingStream } from '../pack/hashing-stream.js';
+import { MODULE_FILE_NAME, RUNTIME_CONFIG_FILE_NAME } from './extract-plan.js';
+import { safeRelativeSegments } from './safe-path.js';
+
+/** A runtime config is tiny; a bigger entry of that name is not one. */
+export const TAR_RUNTIME_CONFIG_LIMIT = 1024 * 1024;
+/** Tar headers, padding and small side entries allowed on top of the module limit. */
+export const TAR_OVERHEAD_ALLOWANCE = 4 * 1024 * 1024;
+
+export interface TarEntryOut {
+  /** MODULE_FILE_NAME or RUNTIME_CONFIG_FILE_NAME. */
+  name: string;
+  tempPath: string;
+  digest: string;
+  size: number;
+}
+
+/** Fails with E_SIZE_LIMIT once more than `limit` bytes have passed: the gzip bomb guard. */
+class ByteLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number, private readonly what: string) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      cb(new WasmOciError('E_SIZE_LIMIT', `${this.what} exceeds ${this.limit} bytes`, { hint: 'Raise the module size limit if the module is really this large.' }));
+      return;
+    }
+    cb(null, chunk);
+  }
+}
+
+const REGULAR = new Set(['file', 'contiguous-file']);
+
+/**
+ * Unpacks `plugin.wasm` and `runtime-config.json` (matched by base name, as Istio's image fetcher
+ * does) from a gzip tar layer into temp files created by `tempFor`. The compressed stream is
+ * verified against the layer descriptor; the decompressed stream is capped (module limit plus a
+ * small allowance), so a gzip bomb stops early. An entry of a wanted name that is a link, device
+ * or directory, or whose path is absolute or climbs with `..`, is refused: never written.
+ * Entries of other names are read past and dropped. The first entry of each name wins.
+ */
+export async function extractFromTarLayer(
+  source: Readable,
+  desc: Descriptor,
+  options: {
+    wantModule: boolean;
+    wantRuntimeConfig: boolean;
+    moduleSizeLimit: number;
+    tempFor: (name: string) => string;
+    signal?: AbortSignal;
+  },
+): Promise<TarEntryOut[]> {
+  const verify = new VerifyingStream({ digest: desc.digest, size: desc.size });
+  const limit = new ByteLimit(options.moduleSizeLimit + TAR_OVERHEAD_ALLOWANCE, `the uncompressed layer ${desc.digest}`);
+  const extract = tar.extract();
+  const done = pipeline(source, verify, createGunzip(), limit, extract, { signal: options.signal });
+  const out: TarEntryOut[] = [];
+  const consume = (async () => {
+    for await (const entry of extract) {
+      const header = entry.header;
+      const name = header.name.replace(/\/+$/, '');
+      const base = posix.basename(name.replace(/\\/g, '/'));
+      const wanted =
+        (base === MODULE_FILE_NAME && options.wantModule) || (base === RUNTIME_CONFIG_FILE_NAME && options.wantRuntimeConfig);
+      if (!wanted || out.some((o) => o.name === base)) {
+        entry.resume();
+        continue;
+      }
+      safeRelativeSegments(name.replace(/^\.\//, ''));
+      if (!REGULAR.has(header.type ?? 'file')) {
+        throw new WasmOciError('E_UNSAFE_PATH', `refused tar entry "${name}": it is a ${header.type}, not a regular file`, {
+          hint: 'Links and devices in a layer are never written.',
+        });
+      }
+      const max = base === MODULE_FILE_NAME ? options.moduleSizeLimit : TAR_RUNTIME_CONFIG_LIMIT;
+      if ((header.size ?? 0) > max) {
+        throw new WasmOciError('E_SIZE_LIMIT', `tar entry "${name}" is ${header.size} bytes, over the limit of ${max}`, {
+          hint: base === MODULE_FILE_NAME ? 'Istio refuses modules over 256 MiB; raise the limit if you need more.' : undefined,
+        });
+      }
+      const tempPath = options.tempFor(base);
+      const hash = new HashingStream();
+      await pipeline(entry, new ByteLimit(max, `tar entry "${name}"`), hash, createWriteStream(tempPath, { flags: 'wx', mode: 0o644 }));
+      out.push({ name: base, tempPath, digest: hash.digest(), size: hash.bytes });
+    }
+  })();
+  try {
+    await Promise.all([done, consume]);
+  } catch (err) {
+    source.destroy();
+    extract.destroy();
+    throw err;
+  }
+  return out;
+}
