@@ -80,20 +80,20 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
   try {
     const extracted = await extractArtifact({ manifest, fetcher: target, outputDir: dir, moduleSizeLimit: options.moduleSizeLimit, signal });
     if (extracted.module) {
-      moduleBytes = await readFile(join(dir, extracted.module.path));
+      moduleBytes = await readFile(extracted.module.path);
       const tarIndex = manifest.layers.length - 1;
       const byDigest = manifest.layers.findIndex((l) => l.digest === extracted.module!.digest);
       const layerIndex = byDigest >= 0 ? byDigest : tarIndex;
       const layer = manifest.layers[layerIndex]!;
       module = {
         layer,
-        fileName: extracted.module.path,
+        fileName: extracted.module.name,
         fromTar: byDigest < 0 && TAR_GZIP_LAYER_TYPES.includes(layer.mediaType),
         size: extracted.module.size,
         digest: extracted.module.digest,
       };
       try {
-        module.info = inspectWasm(moduleBytes, { name: extracted.module.path });
+        module.info = inspectWasm(moduleBytes, { name: extracted.module.name });
       } catch (err) {
         module.error = isWasmOciError(err) ? err.message : String(err);
       }

@@ -45,7 +45,7 @@ Examples:
     } finally {
       display.stop();
     }
-    for (const f of result.files) ctx.out(`Downloaded ${f.path} ${formatBytes(f.size)}`);
+    for (const f of result.files) ctx.out(`Downloaded ${f.name} ${formatBytes(f.size)}`);
     ctx.out(`Pulled [${opened.kind}] ${opened.name}${opened.digest ? `@${opened.digest}` : `:${opened.ref}`}`);
     ctx.out(`Digest: ${result.descriptor.digest}`);
     ctx.json({

@@ -1,0 +1,34 @@
+import { checkImage, manifestDigestHex } from './validate.js';
+import { SOURCE_ANNOTATION, type RenderInput } from './types.js';
+
+/** What every renderer derives from the image and its manifest digest. */
+export interface ImageFacts {
+  /** `registry/repo[:tag]` as the user gave it, digest stripped. */
+  image: string;
+  /** `registry/repo[:tag]@sha256:...`: the tag for humans, the digest for the puller. */
+  pinned: string;
+  /** Manifest digest hex, no `sha256:` prefix. */
+  hex: string;
+}
+
+export function imageFacts(input: Pick<RenderInput, 'image' | 'manifestDigest'>): ImageFacts {
+  const hex = manifestDigestHex(input.manifestDigest);
+  const image = checkImage(input.image, input.manifestDigest);
+  return { image, pinned: `${image}@${input.manifestDigest}`, hex };
+}
+
+export function metadataOf(input: RenderInput, facts: ImageFacts): { name: string; namespace?: string; annotations: Record<string, string> } {
+  return {
+    name: input.name,
+    ...(input.namespace !== undefined ? { namespace: input.namespace } : {}),
+    annotations: { [SOURCE_ANNOTATION]: facts.pinned },
+  };
+}
+
+/**
+ * The plugin config as the string proxy-wasm's `proxy_on_configure` receives: compact JSON.
+ * A JSON string value is passed through as is, so a filter that takes plain text still can.
+ */
+export function pluginConfigString(config: unknown): string {
+  return typeof config === 'string' ? config : JSON.stringify(config);
+}

@@ -1,0 +1,51 @@
+/** What `render` needs to write a deployable resource for a Wasm artifact. */
+
+export const RENDER_KINDS = ['wasmplugin', 'envoyfilter', 'asmfilterdeployment'] as const;
+export type RenderKind = (typeof RENDER_KINDS)[number];
+
+export const PLUGIN_PHASES = ['AUTHN', 'AUTHZ', 'STATS', 'UNSPECIFIED_PHASE'] as const;
+export type PluginPhase = (typeof PLUGIN_PHASES)[number];
+
+export const IMAGE_PULL_POLICIES = ['IfNotPresent', 'Always'] as const;
+export type ImagePullPolicy = (typeof IMAGE_PULL_POLICIES)[number];
+
+/** Where the ASM article's controller (asmwasm-controller) mounts pulled filters on each node. */
+export const DEFAULT_FILTER_DIR = '/var/local/lib/wasm-filters';
+export const DEFAULT_WORKLOAD_KIND = 'Deployment';
+
+/** Annotation recording the exact artifact a resource was rendered from. */
+export const SOURCE_ANNOTATION = 'wasm-oci.io/source';
+
+export interface RenderInput {
+  kind: RenderKind;
+  /** `registry/repo:tag` as the user gave it, without a scheme. */
+  image: string;
+  /**
+   * `sha256:...` of the MANIFEST. Istio's `sha256` for an `oci://` URL is checked against the
+   * manifest digest of the pulled image, never against the module's own sha256.
+   */
+  manifestDigest: string;
+  name: string;
+  namespace?: string;
+  selector?: Record<string, string>;
+  rootId?: string;
+  pluginConfig?: unknown;
+  pullSecret?: string;
+  imagePullPolicy?: ImagePullPolicy;
+  phase?: PluginPhase;
+  priority?: number;
+  /** Directory of the module on the node (EnvoyFilter); default /var/local/lib/wasm-filters. */
+  filterDir?: string;
+  /** Module file name in the artifact (its title), used to name the local file. */
+  moduleFileName?: string;
+  /** ASMFilterDeployment workload kind; default Deployment. */
+  workloadKind?: string;
+}
+
+/** A Kubernetes resource as plain data, ready for YAML or JSON. */
+export interface KubeResource {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
