@@ -68,7 +68,8 @@ async function readRootId(target: ReadOnlyTarget, manifest: ImageManifest, optio
   const stream = await target.fetch(desc, { signal: options.signal });
   const bytes = await readAll(stream, RUNTIME_CONFIG_LIMIT, `runtime config ${desc.digest}`);
   try {
-    return parseRuntimeConfig(bytes).config.rootIds[0];
+    const first = parseRuntimeConfig(bytes).config.rootIds[0];
+    return first === '' ? undefined : first;
   } catch (err) {
     // A broken runtime config only costs the default root id; --root-id still works.
     options.onWarning?.(`cannot read the artifact's runtime config: ${(err as Error).message}`);

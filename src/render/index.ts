@@ -1,4 +1,4 @@
-export { buildResource, renderResource } from './render.js';
+export { buildResource, renderResource, resourceToYaml } from './render.js';
 export { buildWasmPlugin } from './wasmplugin.js';
 export { buildEnvoyFilter, localModuleFileName } from './envoyfilter.js';
 export { buildAsmFilterDeployment } from './asm-filter-deployment.js';

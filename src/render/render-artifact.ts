@@ -1,6 +1,6 @@
 import type { ReadOnlyTarget } from '../content/interfaces.js';
 import { loadRenderFacts, type LoadRenderFactsOptions, type RenderFacts } from './artifact-facts.js';
-import { buildResource, renderResource } from './render.js';
+import { buildResource, resourceToYaml } from './render.js';
 import type { KubeResource, RenderInput } from './types.js';
 
 export type RenderArtifactOptions = Omit<RenderInput, 'manifestDigest'> & LoadRenderFactsOptions;
@@ -20,5 +20,5 @@ export async function renderArtifact(
   if (input.rootId === undefined && facts.rootId !== undefined) input.rootId = facts.rootId;
   if (input.moduleFileName === undefined && facts.moduleFileName !== undefined) input.moduleFileName = facts.moduleFileName;
   const resource = buildResource(input);
-  return { facts, input, resource, yaml: renderResource(input) };
+  return { facts, input, resource, yaml: resourceToYaml(resource) };
 }

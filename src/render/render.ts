@@ -1,7 +1,7 @@
 import { Document } from 'yaml';
 import { buildAsmFilterDeployment } from './asm-filter-deployment.js';
 import { buildEnvoyFilter } from './envoyfilter.js';
-import type { KubeResource, RenderInput } from './types.js';
+import { SOURCE_ANNOTATION, type KubeResource, type RenderInput } from './types.js';
 import { validateRenderInput } from './validate.js';
 import { buildWasmPlugin } from './wasmplugin.js';
 
@@ -18,11 +18,16 @@ export function buildResource(input: RenderInput): KubeResource {
   }
 }
 
-/** The resource as a YAML document, with a comment naming the artifact it pins. */
-export function renderResource(input: RenderInput): string {
-  const resource = buildResource(input);
+/** A resource as a YAML document, headed by a comment naming the artifact it pins. */
+export function resourceToYaml(resource: KubeResource): string {
   const doc = new Document(resource);
-  doc.commentBefore = ` Rendered by wasm-oci from ${input.image.split('@')[0]}@${input.manifestDigest}`;
+  const source = resource.metadata.annotations?.[SOURCE_ANNOTATION];
+  if (source) doc.commentBefore = ` Rendered by wasm-oci from ${source}`;
   // Long JSON strings (parameters, configuration.value) stay on one line: easier to read and diff.
   return doc.toString({ lineWidth: 0 });
+}
+
+/** The resource for `input` as YAML. */
+export function renderResource(input: RenderInput): string {
+  return resourceToYaml(buildResource(input));
 }

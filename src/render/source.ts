@@ -5,6 +5,11 @@ import { SOURCE_ANNOTATION, type RenderInput } from './types.js';
 export interface ImageFacts {
   /** `registry/repo[:tag]` as the user gave it, digest stripped. */
   image: string;
+  /**
+   * What an `oci://` URL names: the image with its tag, or, when the user gave no tag, pinned by
+   * digest so Istio does not fall back to `latest`.
+   */
+  urlImage: string;
   /** `registry/repo[:tag]@sha256:...`: the tag for humans, the digest for the puller. */
   pinned: string;
   /** Manifest digest hex, no `sha256:` prefix. */
@@ -13,8 +18,10 @@ export interface ImageFacts {
 
 export function imageFacts(input: Pick<RenderInput, 'image' | 'manifestDigest'>): ImageFacts {
   const hex = manifestDigestHex(input.manifestDigest);
-  const image = checkImage(input.image, input.manifestDigest);
-  return { image, pinned: `${image}@${input.manifestDigest}`, hex };
+  const { name, tag } = checkImage(input.image, input.manifestDigest);
+  const image = tag !== undefined ? `${name}:${tag}` : name;
+  const pinned = `${image}@${input.manifestDigest}`;
+  return { image, urlImage: tag !== undefined ? image : pinned, pinned, hex };
 }
 
 export function metadataOf(input: RenderInput, facts: ImageFacts): { name: string; namespace?: string; annotations: Record<string, string> } {

@@ -156,9 +156,9 @@ export function manifestDigestHex(manifestDigest: string): string {
 /**
  * The image as the user gave it, checked: no scheme (the renderer adds `oci://` where Istio
  * wants it), a valid reference, and a digest, if it has one, equal to the manifest digest.
- * Returns the name without digest (`registry/repo[:tag]`).
+ * Returns the name as given (`registry/repo`) and the tag, if any.
  */
-export function checkImage(image: string, manifestDigest: string): string {
+export function checkImage(image: string, manifestDigest: string): { name: string; tag?: string } {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(image)) {
     throw invalid(`image "${image}" has a URL scheme`, 'Give the image as registry/repository:tag; render adds oci:// where Istio needs it');
   }
@@ -172,7 +172,9 @@ export function checkImage(image: string, manifestDigest: string): string {
     throw invalid(`image "${image}" names digest ${ref.digest}, but the artifact's manifest digest is ${manifestDigest}`);
   }
   const at = image.indexOf('@');
-  return at >= 0 ? image.slice(0, at) : image;
+  const head = at >= 0 ? image.slice(0, at) : image;
+  if (ref.tag === undefined) return { name: head };
+  return { name: head.slice(0, head.length - ref.tag.length - 1), tag: ref.tag };
 }
 
 /** Every check on a RenderInput, so a library caller gets the same errors as the CLI. */

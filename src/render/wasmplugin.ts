@@ -18,7 +18,7 @@ export function buildWasmPlugin(input: RenderInput): KubeResource {
   }
   const spec: Record<string, unknown> = {};
   if (input.selector && Object.keys(input.selector).length > 0) spec.selector = { matchLabels: { ...input.selector } };
-  spec.url = `oci://${facts.image}`;
+  spec.url = `oci://${facts.urlImage}`;
   spec.sha256 = facts.hex;
   if (input.imagePullPolicy) spec.imagePullPolicy = input.imagePullPolicy;
   if (input.pullSecret) spec.imagePullSecret = input.pullSecret;

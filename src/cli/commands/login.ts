@@ -177,7 +177,6 @@ Examples:
           plainHttp: flags.plainHttp === true,
           insecure: flags.insecure === true,
           ca,
-          credentials: async () => cred,
           onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
           onWarning: (m: string) => ctx.warn(m),
         });

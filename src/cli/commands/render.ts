@@ -1,0 +1,109 @@
+import { Command, Option } from 'commander';
+import { WasmOciError } from '../../errors.js';
+import { parseReference } from '../../reference/reference.js';
+import { renderArtifact } from '../../render/render-artifact.js';
+import { IMAGE_PULL_POLICIES, PLUGIN_PHASES, RENDER_KINDS, type ImagePullPolicy, type PluginPhase, type RenderKind } from '../../render/types.js';
+import { loadPluginConfig, parseSelector } from '../../render/validate.js';
+import type { CliContext } from '../context.js';
+import { addTargetOptions, collect, type TargetFlags } from '../options.js';
+import { openTarget, requireRef } from '../target.js';
+
+interface RenderFlags extends TargetFlags {
+  kind: RenderKind;
+  image?: string;
+  name?: string;
+  namespace?: string;
+  selector?: string[];
+  rootId?: string;
+  pluginConfig?: string;
+  pullSecret?: string;
+  imagePullPolicy?: ImagePullPolicy;
+  phase?: PluginPhase;
+  priority?: number;
+  filterDir?: string;
+  workloadKind?: string;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n)) throw Object.assign(new Error(`--priority needs an integer, not "${value}"`), { usage: true });
+  return n;
+}
+
+/** The last path component of the repository, made a DNS-1123 name: `filters/example` -> `example`. */
+export function defaultResourceName(image: string): string | undefined {
+  try {
+    const repo = parseReference(image).repository;
+    const base = repo.slice(repo.lastIndexOf('/') + 1).toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+    return base === '' ? undefined : base.slice(0, 253);
+  } catch {
+    return undefined;
+  }
+}
+
+export function renderCommand(getContext: (cmd: Command) => CliContext): Command {
+  const cmd = new Command('render')
+    .description('print a WasmPlugin, EnvoyFilter or ASMFilterDeployment that deploys the artifact, pinned to its manifest digest')
+    .argument('<reference>', 'registry/repository:tag|@digest (or a layout path with --oci-layout)')
+    .addOption(new Option('--kind <kind>', 'resource to render').choices(RENDER_KINDS).default('wasmplugin'))
+    .option('--image <registry/repository:tag>', 'image the cluster pulls (required with --oci-layout; default: the reference)')
+    .option('--name <name>', 'metadata.name (default: the repository\'s last path component)')
+    .option('--namespace <namespace>', 'metadata.namespace')
+    .option('--selector <key=value>', 'workload label to select (repeatable)', collect)
+    .option('--root-id <id>', 'proxy-wasm root id (default: the first root id of the artifact\'s runtime config)')
+    .option('--plugin-config <json|@file>', 'plugin configuration: inline JSON, @file or a file path')
+    .option('--pull-secret <secret>', 'image pull secret (WasmPlugin imagePullSecret, ASM imagePullOptions.pullSecret)')
+    .addOption(new Option('--image-pull-policy <policy>', 'WasmPlugin imagePullPolicy').choices(IMAGE_PULL_POLICIES))
+    .addOption(new Option('--phase <phase>', 'WasmPlugin phase').choices(PLUGIN_PHASES))
+    .option('--priority <n>', 'WasmPlugin priority', integer)
+    .option('--filter-dir <dir>', 'EnvoyFilter: directory of the module on the node (default /var/local/lib/wasm-filters)')
+    .option('--workload-kind <kind>', 'ASMFilterDeployment workload kind (default Deployment)');
+  addTargetOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+The resource is pinned to the MANIFEST digest (Istio checks a WasmPlugin's sha256 against the
+manifest digest of the image it pulls, not against the module's sha256).
+
+Examples:
+  $ wasm-oci render registry.example.com/filters/example:v0.1 --namespace default --selector app=details \\
+      --plugin-config '{"name":"hello","value":"hello details"}'
+  $ wasm-oci render --oci-layout ./wasm-store:v0.1 --image registry.example.com/filters/example:v0.1 \\
+      --kind asmfilterdeployment --name details-v1-wasmfiltersample --selector app=details --selector version=v1 \\
+      --pull-secret asmwasm-cache --plugin-config @config.json`,
+  );
+  cmd.action(async (reference: string, flags: RenderFlags, self: Command) => {
+    const ctx = getContext(self);
+    if (flags.ociLayout && !flags.image) {
+      throw new WasmOciError('E_USAGE', '--image is required with --oci-layout: a layout has no registry address for the cluster to pull from', {
+        hint: 'Add --image registry.example.com/filters/example:v0.1 (where the artifact is, or will be, pushed)',
+      });
+    }
+    const image = flags.image ?? reference;
+    const name = flags.name ?? defaultResourceName(image);
+    if (name === undefined) throw new WasmOciError('E_USAGE', `cannot derive a resource name from "${image}"`, { hint: 'Add --name NAME' });
+    const selector = parseSelector(flags.selector ?? []);
+    const pluginConfig = flags.pluginConfig !== undefined ? await loadPluginConfig(flags.pluginConfig, { cwd: ctx.io.cwd }) : undefined;
+
+    const opened = await openTarget(ctx, reference, flags);
+    const { resource, yaml } = await renderArtifact(opened.target, requireRef(opened, reference), {
+      kind: flags.kind,
+      image,
+      name,
+      ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+      ...(Object.keys(selector).length > 0 ? { selector } : {}),
+      ...(flags.rootId !== undefined ? { rootId: flags.rootId } : {}),
+      ...(pluginConfig !== undefined ? { pluginConfig } : {}),
+      ...(flags.pullSecret !== undefined ? { pullSecret: flags.pullSecret } : {}),
+      ...(flags.imagePullPolicy !== undefined ? { imagePullPolicy: flags.imagePullPolicy } : {}),
+      ...(flags.phase !== undefined ? { phase: flags.phase } : {}),
+      ...(flags.priority !== undefined ? { priority: flags.priority } : {}),
+      ...(flags.filterDir !== undefined ? { filterDir: flags.filterDir } : {}),
+      ...(flags.workloadKind !== undefined ? { workloadKind: flags.workloadKind } : {}),
+      onWarning: (m: string) => ctx.warn(m),
+    });
+    if (ctx.format === 'json') ctx.json(resource);
+    else ctx.io.stdout.write(yaml);
+  });
+  return cmd;
+}
