@@ -33,6 +33,10 @@ export async function makeRandomFile(path: string, size: number): Promise<InputF
   return { path, size, digest: `sha256:${hash.digest('hex')}` };
 }
 
+// lib ES2023 without DOM declares no WebAssembly global; Node has one.
+const wasmValidate = (bytes: Uint8Array): boolean =>
+  (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(bytes);
+
 export function lebU32(n: number): Buffer {
   const bytes: number[] = [];
   do {
@@ -53,15 +57,18 @@ export async function makePaddedWasm(source: string, path: string, size: number)
   const module = await readFile(source);
   const name = Buffer.from('bench-padding');
   const header = Buffer.concat([lebU32(name.length), name]);
-  let contentLen = size - module.length - 1 - header.length;
-  // The section size field's own length depends on the content length: shrink until it fits.
-  while (module.length + 1 + lebU32(contentLen).length + contentLen > size) contentLen--;
+  // The section size field's own length depends on the content length: find the one that fits.
+  let contentLen = -1;
+  for (let lebLen = 1; lebLen <= 5 && contentLen < 0; lebLen++) {
+    const n = size - module.length - 1 - lebLen;
+    if (n >= 0 && lebU32(n).length === lebLen) contentLen = n;
+  }
   const payloadLen = contentLen - header.length;
   if (payloadLen < 0) throw new Error(`${source} is already larger than ${size} bytes`);
   const sectionContent = Buffer.concat([header, randomBytes(payloadLen)]);
   const bytes = Buffer.concat([module, Buffer.from([0]), lebU32(sectionContent.length), sectionContent]);
   if (bytes.length !== size) throw new Error(`padding arithmetic is off: ${bytes.length} != ${size}`);
-  if (!WebAssembly.validate(bytes)) throw new Error('the padded module does not validate');
+  if (!wasmValidate(bytes)) throw new Error('the padded module does not validate');
   await writeFile(path, bytes);
   return { path, size, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
 }

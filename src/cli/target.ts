@@ -76,7 +76,7 @@ export async function openTarget(ctx: CliContext, input: string, flags: TargetFl
   };
 }
 
-async function readCaFile(path: string): Promise<string> {
+export async function readCaFile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
@@ -102,12 +102,12 @@ export async function credentialsFor(ctx: CliContext, flags: TargetFlags, option
   return store.credentialFunc();
 }
 
-export async function readStdinSecret(ctx: CliContext): Promise<string> {
+export async function readStdinSecret(ctx: CliContext, flag = '--password-stdin'): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of ctx.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
   // docker trims the trailing newline of `echo $TOKEN | docker login --password-stdin`.
   const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (!secret) throw new WasmOciError('E_INVALID_INPUT', 'nothing was read from stdin for --password-stdin');
+  if (!secret) throw new WasmOciError('E_INVALID_INPUT', `nothing was read from stdin for ${flag}`);
   return secret;
 }
 

@@ -33,7 +33,11 @@ export async function login(options: LoginOptions): Promise<StoreResult> {
   try {
     await options.verify(credential);
   } catch (err) {
-    if (isWasmOciError(err)) throw err;
+    if (isWasmOciError(err)) {
+      // The registry client's hint suggests running login, which is what is failing here.
+      if (err.code === 'E_AUTH') err.hint = 'check the username and password (or the token), then try again';
+      throw err;
+    }
     throw new WasmOciError('E_AUTH', `cannot log in to ${options.registry}`, { cause: err });
   }
   const result = await options.store.store(options.registry, credential, { store: options.storeKind });

@@ -1,5 +1,4 @@
 import type { Target } from '../content/interfaces.js';
-import { ANNOTATIONS } from '../oci/media-types.js';
 import { mapLimit } from '../content/concurrency.js';
 import { tagAll } from '../copy/copy.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
@@ -35,13 +34,9 @@ export async function pushArtifact(options: PushArtifactOptions): Promise<PushRe
   const { target, signal } = options;
   const packed = await pack(options.pack);
   try {
-    // The solo profile lists its config twice (as config and as a titled layer): push it once, shown by its title.
-    const byDigest = new Map<string, (typeof packed.blobs)[number]>();
-    for (const b of packed.blobs) {
-      const prev = byDigest.get(b.descriptor.digest);
-      if (!prev || (!prev.descriptor.annotations?.[ANNOTATIONS.title] && b.descriptor.annotations?.[ANNOTATIONS.title])) byDigest.set(b.descriptor.digest, b);
-    }
-    const blobs = [...byDigest.values()];
+    // The solo profile's config is also its first layer: report it under that layer's title.
+    const titled = new Map(packed.manifest.layers.map((l) => [l.digest, l]));
+    const blobs = packed.blobs.map((b) => ({ ...b, descriptor: titled.get(b.descriptor.digest) ?? b.descriptor }));
     const results = await mapLimit(blobs, options.concurrency ?? 3, async (blob) => {
       if (await target.exists(blob.descriptor, { signal })) {
         options.onBlob?.(blob.descriptor, 'exists');

@@ -11,7 +11,7 @@ import { digestFile, readHead, statRegularFile } from './file-blob.js';
  * Larger ones (far beyond any real proxy-wasm filter) are only sniffed and hashed as a stream,
  * so pack stays within the memory budget of DESIGN.md section 6 whatever the file size.
  */
-export const INSPECT_LIMIT = 64 * 1024 * 1024;
+export const INSPECT_LIMIT = 32 * 1024 * 1024;
 /** A runtime config is a few hundred bytes; anything this big is not one. */
 export const RUNTIME_CONFIG_LIMIT = 1024 * 1024;
 

@@ -12,7 +12,7 @@ export interface RecordedRequest {
   body: Buffer;
 }
 
-export type TestHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>;
+export type TestHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => unknown;
 
 export interface TestServer {
   /** `127.0.0.1:PORT`, the registry name to give the client. */

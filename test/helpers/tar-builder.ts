@@ -20,7 +20,7 @@ export async function buildTar(entries: readonly TarEntrySpec[], options: { gzip
   for (const e of entries) {
     const type = e.type ?? 'file';
     const body = e.zeros !== undefined ? Buffer.alloc(e.zeros) : e.body === undefined ? Buffer.alloc(0) : Buffer.from(e.body);
-    const header: tar.Header = { name: e.name, type, mode: 0o644, mtime: new Date(0) };
+    const header: Partial<tar.Header> & { name: string } = { name: e.name, type, mode: 0o644, mtime: new Date(0) };
     if (e.linkname !== undefined) header.linkname = e.linkname;
     if (type === 'character-device' || type === 'block-device') {
       header.devmajor = 1;
@@ -28,7 +28,7 @@ export async function buildTar(entries: readonly TarEntrySpec[], options: { gzip
     }
     await new Promise<void>((resolve, reject) => {
       if (type === 'file') pack.entry({ ...header, size: body.length }, body, (err) => (err ? reject(err) : resolve()));
-      else pack.entry(header, (err) => (err ? reject(err) : resolve())).end();
+      else pack.entry({ ...header, size: 0 }, '', (err) => (err ? reject(err) : resolve()));
     });
   }
   pack.finalize();

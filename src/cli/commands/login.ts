@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { WasmOciError } from '../../errors.js';
 import type { Credential } from '../../credentials/types.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, type TargetFlags } from '../options.js';
+import { readCaFile, readStdinSecret } from '../target.js';
 
 interface LoginFlags extends TargetFlags {
   identityTokenStdin?: boolean;
@@ -20,15 +20,6 @@ export async function registryHostOf(input: string): Promise<string> {
   const host = canonicalHost(input);
   if (!host || /[\s@]/.test(host)) throw new WasmOciError('E_USAGE', `"${input}" is not a registry host`);
   return host;
-}
-
-async function readStdin(ctx: CliContext, flag: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of ctx.io.stdin) chunks.push(Buffer.from(chunk as Buffer));
-  // `echo $TOKEN | wasm-oci login --password-stdin` leaves a newline docker also trims.
-  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (!secret) throw new WasmOciError('E_INVALID_INPUT', `nothing was read from stdin for ${flag}`);
-  return secret;
 }
 
 /** A visible line read from the terminal (the username). */
@@ -108,7 +99,7 @@ async function gatherCredential(ctx: CliContext, flags: LoginFlags): Promise<Cre
 
   if (tokenGiven) {
     if (flags.identityToken !== undefined) ctx.warn('Using --identity-token on the command line is insecure. Use --identity-token-stdin.');
-    const token = flags.identityToken ?? (await readStdin(ctx, '--identity-token-stdin'));
+    const token = flags.identityToken ?? (await readStdinSecret(ctx, '--identity-token-stdin'));
     return { identityToken: token, ...(flags.username ? { username: flags.username } : {}) };
   }
 
@@ -117,7 +108,7 @@ async function gatherCredential(ctx: CliContext, flags: LoginFlags): Promise<Cre
     throw new WasmOciError('E_USAGE', '--password-stdin needs --username', { hint: 'echo "$PASSWORD" | wasm-oci login -u USER --password-stdin REGISTRY' });
   }
   let username = flags.username;
-  let password = flags.password ?? (flags.passwordStdin ? await readStdin(ctx, '--password-stdin') : undefined);
+  let password = flags.password ?? (flags.passwordStdin ? await readStdinSecret(ctx, '--password-stdin') : undefined);
   if (username === undefined || password === undefined) {
     const canPrompt = ctx.interactive && ctx.io.stdin.isTTY === true && typeof ctx.io.stdin.setRawMode === 'function';
     if (!canPrompt) {
@@ -158,7 +149,7 @@ Examples:
     const ctx = getContext(self);
     const registry = await registryHostOf(input);
     const credential = await gatherCredential(ctx, flags);
-    const ca = flags.caFile ? await readCa(flags.caFile) : undefined;
+    const ca = flags.caFile ? await readCaFile(flags.caFile) : undefined;
     const [{ login }, { createCredentialStore }] = await Promise.all([
       import('../../credentials/login.js'),
       import('../../credentials/store.js'),
@@ -192,12 +183,4 @@ Examples:
     ctx.out('Login Succeeded');
   });
   return cmd;
-}
-
-async function readCa(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new WasmOciError('E_FILE_NOT_FOUND', `cannot read --ca-file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
 }

@@ -1,0 +1,142 @@
+import { sizeLabel } from './inputs.js';
+import { summarize, type Sample, type Summary } from './stats.js';
+
+/** Results model, the DESIGN.md section 6 targets, and the printed table. */
+
+export type ScenarioKind = 'startup' | 'filter-push' | 'filter-pull' | 'push' | 'pull';
+
+export interface ToolRuns {
+  tool: string;
+  samples: Sample[];
+  /** Set when the tool failed; its runs stop there. */
+  error?: string;
+  summary?: Summary;
+}
+
+export interface ScenarioResult {
+  kind: ScenarioKind;
+  title: string;
+  sizeBytes?: number;
+  tools: ToolRuns[];
+}
+
+export interface TargetResult {
+  target: string;
+  measured: string;
+  pass: boolean | null;
+  note?: string;
+}
+
+export const RSS_LIMIT_KIB = 100 * 1024;
+
+function tool(s: ScenarioResult | undefined, name: string): Summary | undefined {
+  const t = s?.tools.find((x) => x.tool === name);
+  return t && !t.error && t.samples.length ? summarize(t.samples) : undefined;
+}
+
+function ratio(a: Summary | undefined, b: Summary | undefined): number | undefined {
+  return a && b ? a.medianMs / b.medianMs : undefined;
+}
+
+const fx = (n: number | undefined, digits = 2): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : `${n.toFixed(digits)}x`);
+
+export function ratios(s: ScenarioResult): Record<string, number | undefined> {
+  const w = tool(s, 'wasm-oci');
+  switch (s.kind) {
+    case 'startup':
+      return { 'wasm-oci --version / node -e 0': ratio(w, tool(s, 'node -e 0')) };
+    case 'push':
+      return { 'wasm-oci/curl': ratio(w, tool(s, 'curl')), 'wasm-oci/skopeo': ratio(w, tool(s, 'skopeo')) };
+    case 'pull':
+      return {
+        'wasm-oci/curl': ratio(w, tool(s, 'curl')),
+        'wasm-oci/skopeo': ratio(w, tool(s, 'skopeo')),
+        'skopeo/wasm-oci (speed-up)': ratio(tool(s, 'skopeo'), w),
+      };
+    default:
+      return { 'wasm-oci/skopeo': ratio(w, tool(s, 'skopeo')) };
+  }
+}
+
+export function evaluateTargets(results: ScenarioResult[], largestSize: number): TargetResult[] {
+  const at = largestSize === 1024 ** 3 ? '' : ` (measured at ${sizeLabel(largestSize)}: 1 GiB was skipped)`;
+  const push = results.find((s) => s.kind === 'push' && s.sizeBytes === largestSize);
+  const pull = results.find((s) => s.kind === 'pull' && s.sizeBytes === largestSize);
+  const out: TargetResult[] = [];
+
+  const pr = ratio(tool(push, 'wasm-oci'), tool(push, 'curl'));
+  out.push({ target: 'push 1 GiB within 1.10x of curl -T', measured: `${fx(pr)}${at}`, pass: pr === undefined ? null : pr <= 1.1 });
+
+  const su = ratio(tool(pull, 'skopeo'), tool(pull, 'wasm-oci'));
+  out.push({ target: 'pull 1 GiB at least 2x faster than skopeo', measured: `${fx(su)} faster${at}`, pass: su === undefined ? null : su >= 2 });
+
+  const peaks = results
+    .filter((s) => s.kind !== 'startup')
+    .map((s) => ({ s, w: tool(s, 'wasm-oci') }))
+    .filter((x): x is { s: ScenarioResult; w: Summary } => !!x.w);
+  const worst = peaks.reduce<{ s: ScenarioResult; w: Summary } | undefined>((a, b) => (!a || b.w.peakRssKiB > a.w.peakRssKiB ? b : a), undefined);
+  out.push({
+    target: 'peak RSS under 100 MiB at every size',
+    measured: worst ? `max ${(worst.w.peakRssKiB / 1024).toFixed(1)} MiB (${worst.s.title})` : 'n/a',
+    pass: worst ? peaks.every((x) => x.w.peakRssKiB < RSS_LIMIT_KIB) : null,
+  });
+
+  const st = results.find((s) => s.kind === 'startup');
+  const sr = ratio(tool(st, 'wasm-oci'), tool(st, 'node -e 0'));
+  out.push({ target: '--version within 1.3x of node -e 0', measured: fx(sr), pass: sr === undefined ? null : sr <= 1.3 });
+
+  const fp = tool(results.find((s) => s.kind === 'filter-push'), 'wasm-oci');
+  out.push({ target: 'push of a 1 MiB filter under 0.25 s', measured: fp ? `${(fp.medianMs / 1000).toFixed(3)} s` : 'n/a', pass: fp ? fp.medianMs < 250 : null });
+  return out;
+}
+
+const secs = (ms: number): string => (ms / 1000).toFixed(3);
+
+function pad(cells: string[][]): string {
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+/** The table `npm run bench` prints (and the README quotes). */
+export function formatTable(results: ScenarioResult[]): string {
+  const rows: string[][] = [['scenario', 'tool', 'median s', 'min s', 'max s', 'MiB/s', 'peak RSS MiB']];
+  const notes: string[] = [];
+  for (const s of results) {
+    for (const t of s.tools) {
+      if (t.error || t.samples.length === 0) {
+        rows.push([s.title, t.tool, 'ERROR', '', '', '', '']);
+        notes.push(`${s.title} / ${t.tool}: ${(t.error ?? 'no runs').split('\n')[0]}`);
+        continue;
+      }
+      const m = summarize(t.samples);
+      const rate = s.sizeBytes ? (s.sizeBytes / 1024 ** 2 / (m.medianMs / 1000)).toFixed(0) : '';
+      rows.push([s.title, t.tool, secs(m.medianMs), secs(m.minMs), secs(m.maxMs), rate, (m.peakRssKiB / 1024).toFixed(1)]);
+    }
+    const r = Object.entries(ratios(s)).map(([k, v]) => `${k} ${fx(v)}`).join(', ');
+    rows.push(['', `  ${r}`, '', '', '', '', '']);
+  }
+  return pad(rows) + (notes.length ? `\n\nErrors:\n${notes.map((n) => `  ${n}`).join('\n')}` : '');
+}
+
+export function formatTargets(targets: TargetResult[]): string {
+  return targets
+    .map((t) => `${t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'FAIL'}  ${t.target.padEnd(44)} ${t.measured}${t.note ? ` (${t.note})` : ''}`)
+    .join('\n');
+}
+
+/** The same table as GitHub markdown, for the README. */
+export function formatMarkdown(results: ScenarioResult[]): string {
+  const lines = ['| scenario | tool | median s | min s | max s | peak RSS MiB | ratios |', '|---|---|---:|---:|---:|---:|---|'];
+  for (const s of results) {
+    const r = Object.entries(ratios(s)).map(([k, v]) => `${k} ${fx(v)}`).join('; ');
+    s.tools.forEach((t, i) => {
+      if (t.error || !t.samples.length) {
+        lines.push(`| ${s.title} | ${t.tool} | error | | | | ${i === 0 ? r : ''} |`);
+        return;
+      }
+      const m = summarize(t.samples);
+      lines.push(`| ${i === 0 ? s.title : ''} | ${t.tool} | ${secs(m.medianMs)} | ${secs(m.minMs)} | ${secs(m.maxMs)} | ${(m.peakRssKiB / 1024).toFixed(1)} | ${i === 0 ? r : ''} |`);
+    });
+  }
+  return lines.join('\n');
+}

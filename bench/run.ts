@@ -1,0 +1,274 @@
+/**
+ * `npm run bench`: wasm-oci against the floor (curl) and the peer (skopeo), in one run, against
+ * one CNCF Distribution on loopback. Tools alternate within every iteration (the order rotates)
+ * so drift of the machine spreads over all of them.
+ *
+ *   npm run bench                       1 MiB, 64 MiB, 1 GiB; 5 runs (3 at 1 GiB); 20 start-ups
+ *   npm run bench -- --quick            skip the 1 GiB blob
+ *   BENCH_SIZES=1M,64M BENCH_RUNS=3 npm run bench
+ *   npm run bench -- --sizes 64M --runs 3 --startup-runs 10
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startDistribution, type RunningRegistry } from '../test/helpers/distribution.js';
+import { binPath, examplesDir, repoRoot } from '../test/helpers/paths.js';
+import { makePaddedWasm, makeRandomFile, parseSize, sizeLabel, type InputFile } from './inputs.js';
+import { GNU_TIME, killRunning } from './measure.js';
+import { evaluateTargets, formatMarkdown, formatTable, formatTargets, type ScenarioKind, type ScenarioResult, type ToolRuns } from './report.js';
+import { summarize, type Sample } from './stats.js';
+import * as T from './tools.js';
+
+const execFileAsync = promisify(execFile);
+
+interface Config {
+  sizes: number[];
+  runs: number;
+  runsLarge: number;
+  startupRuns: number;
+  filterSize: number;
+}
+
+function readConfig(argv: string[]): Config {
+  const flag = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+  const sizesSpec = flag('--sizes') ?? process.env.BENCH_SIZES ?? (quick ? '1M,64M' : '1M,64M,1G');
+  const sizes = sizesSpec.split(',').filter(Boolean).map(parseSize).sort((a, b) => a - b);
+  const runs = Number(flag('--runs') ?? process.env.BENCH_RUNS ?? 5);
+  const runsLarge = Number(flag('--runs-large') ?? process.env.BENCH_RUNS_LARGE ?? Math.min(runs, 3));
+  const startupRuns = Number(flag('--startup-runs') ?? process.env.BENCH_STARTUP_RUNS ?? 20);
+  for (const [k, v] of Object.entries({ runs, runsLarge, startupRuns })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer`);
+  }
+  return { sizes, runs, runsLarge, startupRuns, filterSize: 1024 * 1024 };
+}
+
+async function version(cmd: string, args: string[], pick: RegExp = /^(.*)$/m): Promise<string> {
+  try {
+    const { stdout, stderr } = await execFileAsync(cmd, args);
+    return (pick.exec(stdout + stderr)?.[1] ?? (stdout + stderr)).trim();
+  } catch (err) {
+    return `unavailable (${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
+async function preflight(): Promise<void> {
+  const missing: string[] = [];
+  for (const [cmd, args] of [[GNU_TIME, ['--version']], ['skopeo', ['--version']], ['curl', ['--version']], ['docker-registry', ['--version']]] as const) {
+    try {
+      await execFileAsync(cmd, [...args]);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') missing.push(cmd);
+    }
+  }
+  if (missing.length) throw new Error(`missing: ${missing.join(', ')}; run scripts/install-system-deps.sh (Debian packages time, skopeo, curl, docker-registry)`);
+  try {
+    await readFile(join(repoRoot, 'dist', 'src', 'cli', 'main.js'));
+  } catch {
+    throw new Error('dist/src/cli/main.js is missing: build first (npm run bench runs tsc)');
+  }
+}
+
+/** Runs `iterations` rounds; in round i the tools go in an order rotated by i. A tool that fails stops. */
+async function alternate(
+  kind: ScenarioKind,
+  title: string,
+  sizeBytes: number | undefined,
+  iterations: number,
+  tools: Array<{ name: string; run: (i: number) => Promise<Sample> }>,
+): Promise<ScenarioResult> {
+  const runs: ToolRuns[] = tools.map((t) => ({ tool: t.name, samples: [] }));
+  process.stderr.write(`${title}:`);
+  for (let i = 0; i < iterations; i++) {
+    for (let k = 0; k < tools.length; k++) {
+      const j = (i + k) % tools.length;
+      const r = runs[j]!;
+      if (r.error) continue;
+      try {
+        r.samples.push(await tools[j]!.run(i));
+      } catch (err) {
+        r.error = (err as Error).message;
+        process.stderr.write(`\n  ${r.tool} failed: ${r.error.split('\n').slice(0, 3).join(' | ')}\n`);
+      }
+    }
+    process.stderr.write(` ${i + 1}`);
+  }
+  process.stderr.write('\n');
+  return { kind, title, ...(sizeBytes !== undefined ? { sizeBytes } : {}), tools: runs };
+}
+
+function stamp(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+async function main(): Promise<number> {
+  const config = readConfig(process.argv.slice(2));
+  await preflight();
+  const started = new Date();
+  const runId = stamp(started).replace('-', '');
+
+  let registry: RunningRegistry | undefined;
+  let work: string | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = (): Promise<void> => {
+    cleaning ??= (async () => {
+      killRunning();
+      await registry?.stop().catch(() => {});
+      if (work) await rm(work, { recursive: true, force: true });
+    })();
+    return cleaning;
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`\n${sig}: cleaning up\n`);
+    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    work = await mkdtemp(join(tmpdir(), 'wasm-oci-bench-'));
+    const inputsDir = join(work, 'inputs');
+    const home = join(work, 'home');
+    await mkdir(inputsDir);
+    await mkdir(home);
+    const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TMPDIR: work };
+    const wasmOciEnv = { ...baseEnv, DOCKER_CONFIG: join(home, '.docker'), CI: 'true' };
+
+    process.stderr.write(`making inputs in ${inputsDir}\n`);
+    const blobs: InputFile[] = [];
+    for (const size of config.sizes) {
+      blobs.push(await makeRandomFile(join(inputsDir, `blob-${sizeLabel(size).replace(' ', '')}.bin`), size));
+    }
+    const filter = await makePaddedWasm(join(examplesDir, 'example-filter.wasm'), join(inputsDir, 'filter-1MiB.wasm'), config.filterSize);
+
+    registry = await startDistribution({ mode: 'plain' });
+    const env: T.BenchEnv = {
+      host: registry.host,
+      base: registry.url,
+      binPath,
+      work,
+      wasmOciEnv,
+      skopeoEnv: baseEnv,
+      timeoutMs: 15 * 60_000,
+    };
+    process.stderr.write(`Distribution at ${registry.url}\n`);
+
+    // Layouts for skopeo to push from (built by wasm-oci; not measured).
+    const layouts = new Map<InputFile, string>();
+    for (const b of [...blobs, filter]) {
+      const layout = join(work, 'layouts', `${b === filter ? 'filter' : sizeLabel(b.size).replace(' ', '')}`);
+      await mkdir(join(work, 'layouts'), { recursive: true });
+      await T.buildLayout(env, layout, b, b === filter ? undefined : T.LAYER_TAR);
+      layouts.set(b, layout);
+    }
+
+    const results: ScenarioResult[] = [];
+    results.push(await alternate('startup', 'start-up', undefined, config.startupRuns, [
+      { name: 'wasm-oci', run: () => T.wasmOciVersion(env) },
+      { name: 'node -e 0', run: () => T.nodeBare(env) },
+    ]));
+
+    // Every push runs before any pull is seeded: skopeo's blob-info cache learns repositories
+    // from pulls too, and would mount from them (see registry-http.ts).
+    const repo = (what: string, tool: string, i: number): string => `bench/${what}-${tool}-${runId}-${i}`;
+    results.push(await alternate('filter-push', 'push 1 MiB filter (solo)', filter.size, config.runs, [
+      { name: 'wasm-oci', run: (i) => T.wasmOciPush(env, repo('filter', 'wasm-oci', i), filter) },
+      { name: 'skopeo', run: (i) => T.skopeoPush(env, repo('filter', 'skopeo', i), layouts.get(filter)!, filter) },
+    ]));
+    for (const b of blobs) {
+      const label = sizeLabel(b.size).replace(' ', '');
+      const rl = label.toLowerCase();
+      const n = b.size >= 1024 ** 3 ? config.runsLarge : config.runs;
+      results.push(await alternate('push', `push ${sizeLabel(b.size)}`, b.size, n, [
+        { name: 'wasm-oci', run: (i) => T.wasmOciPush(env, repo(`push${rl}`, 'wasm-oci', i), b, T.LAYER_TAR) },
+        { name: 'skopeo', run: (i) => T.skopeoPush(env, repo(`push${rl}`, 'skopeo', i), layouts.get(b)!, b) },
+        { name: 'curl', run: (i) => T.curlPush(env, repo(`push${rl}`, 'curl', i), b) },
+      ]));
+    }
+    const mounts = registry.requests().filter((r) => r.method === 'POST' && r.path.includes('mount=') && r.status === 201).length;
+
+    const src = (what: string): string => `bench/src-${what}-${runId}`;
+    await T.seedRepo(env, layouts.get(filter)!, src('filter'));
+    results.push(await alternate('filter-pull', 'pull 1 MiB filter (solo)', filter.size, config.runs, [
+      { name: 'wasm-oci', run: (i) => T.wasmOciPull(env, src('filter'), filter, 'filter-1MiB.wasm', i === 0) },
+      { name: 'skopeo', run: (i) => T.skopeoPull(env, src('filter'), filter, i === 0) },
+    ]));
+    for (const b of blobs) {
+      const label = sizeLabel(b.size).replace(' ', '');
+      const rl = label.toLowerCase();
+      const n = b.size >= 1024 ** 3 ? config.runsLarge : config.runs;
+      await T.seedRepo(env, layouts.get(b)!, src(rl));
+      results.push(await alternate('pull', `pull ${sizeLabel(b.size)}`, b.size, n, [
+        { name: 'wasm-oci', run: (i) => T.wasmOciPull(env, src(rl), b, `blob-${label}.bin`, i === 0) },
+        { name: 'skopeo', run: (i) => T.skopeoPull(env, src(rl), b, i === 0) },
+        { name: 'curl', run: (i) => T.curlPull(env, src(rl), b, i === 0) },
+      ]));
+    }
+
+    const largest = config.sizes[config.sizes.length - 1]!;
+    const targets = evaluateTargets(results, largest);
+    const versions = {
+      node: process.version,
+      wasmOci: JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')).version as string,
+      skopeo: await version('skopeo', ['--version']),
+      curl: await version('curl', ['--version']),
+      distribution: await version('docker-registry', ['--version']),
+    };
+    const machine = {
+      nproc: availableParallelism(),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memoryBytes: totalmem(),
+      memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+      kernel: release(),
+    };
+
+    const out = [
+      '',
+      `wasm-oci benchmark, ${started.toISOString()}; ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory} RAM`,
+      `node ${versions.node}; ${versions.skopeo}; ${versions.curl.split(' ').slice(0, 2).join(' ')}; ${versions.distribution}`,
+      `runs: ${config.runs} per tool (${config.runsLarge} at 1 GiB), ${config.startupRuns} start-ups; tools alternate; curl push = POST + monolithic PUT (two processes)`,
+      '',
+      formatTable(results),
+      '',
+      'Targets (DESIGN.md section 6):',
+      formatTargets(targets),
+      ...(mounts ? ['', `WARNING: ${mounts} cross-repository mounts succeeded; skopeo push times are not uploads`] : []),
+      '',
+    ].join('\n');
+    process.stdout.write(out);
+
+    const resultsDir = join(repoRoot, 'bench', 'results');
+    await mkdir(resultsDir, { recursive: true });
+    const file = join(resultsDir, `bench-${stamp(started)}.json`);
+    await writeFile(file, JSON.stringify({
+      date: started.toISOString(),
+      machine,
+      versions,
+      config: { ...config, curlPush: 'POST + monolithic PUT, both timed', crossRepoMounts: mounts },
+      scenarios: results.map((s) => ({ ...s, tools: s.tools.map((t) => ({ ...t, summary: t.samples.length ? summarize(t.samples) : undefined })) })),
+      targets,
+      markdown: formatMarkdown(results),
+    }, null, 2) + '\n');
+    process.stdout.write(`results written to ${file}\n`);
+    const failedTool = results.some((s) => s.tools.some((t) => t.error));
+    return failedTool ? 1 : 0;
+  } finally {
+    await cleanup();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+main().then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);
