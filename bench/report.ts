@@ -92,9 +92,13 @@ export function evaluateTargets(results: ScenarioResult[], largestSize: number):
 
 const secs = (ms: number): string => (ms / 1000).toFixed(3);
 
+/** Pads table rows into columns; a row of one cell is printed as is (the ratio lines). */
 function pad(cells: string[][]): string {
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells.map((r) => r.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  const table = cells.filter((r) => r.length > 1);
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  return cells
+    .map((r) => (r.length === 1 ? r[0]! : r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')))
+    .join('\n');
 }
 
 /** The table `npm run bench` prints (and the README quotes). */
@@ -102,18 +106,18 @@ export function formatTable(results: ScenarioResult[]): string {
   const rows: string[][] = [['scenario', 'tool', 'median s', 'min s', 'max s', 'MiB/s', 'peak RSS MiB']];
   const notes: string[] = [];
   for (const s of results) {
-    for (const t of s.tools) {
+    s.tools.forEach((t, i) => {
+      const name = i === 0 ? s.title : '';
       if (t.error || t.samples.length === 0) {
-        rows.push([s.title, t.tool, 'ERROR', '', '', '', '']);
+        rows.push([name, t.tool, 'ERROR', '', '', '', '']);
         notes.push(`${s.title} / ${t.tool}: ${(t.error ?? 'no runs').split('\n')[0]}`);
-        continue;
+        return;
       }
       const m = summarize(t.samples);
       const rate = s.sizeBytes ? (s.sizeBytes / 1024 ** 2 / (m.medianMs / 1000)).toFixed(0) : '';
-      rows.push([s.title, t.tool, secs(m.medianMs), secs(m.minMs), secs(m.maxMs), rate, (m.peakRssKiB / 1024).toFixed(1)]);
-    }
-    const r = Object.entries(ratios(s)).map(([k, v]) => `${k} ${fx(v)}`).join(', ');
-    rows.push(['', `  ${r}`, '', '', '', '', '']);
+      rows.push([name, t.tool, secs(m.medianMs), secs(m.minMs), secs(m.maxMs), rate, (m.peakRssKiB / 1024).toFixed(1)]);
+    });
+    rows.push([`    ratios of medians: ${Object.entries(ratios(s)).map(([k, v]) => `${k} ${fx(v)}`).join(', ')}`]);
   }
   return pad(rows) + (notes.length ? `\n\nErrors:\n${notes.map((n) => `  ${n}`).join('\n')}` : '');
 }

@@ -8,5 +8,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${pkg.version}\n`);
 } else {
   const { main } = await import('../dist/src/cli/main.js');
-  process.exitCode = await main(args);
+  const code = await main(args);
+  process.exitCode = code;
+  // A native handle (keytar's D-Bus connection) can keep the loop alive after the command is done;
+  // this timer is unref'd, so it fires only in that case.
+  setTimeout(() => process.exit(code), 500).unref();
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { WasmOciError } from '../errors.js';
 import { parseDigest } from '../oci/digest.js';
 import { parseReference } from '../reference/reference.js';
+import type { Reference } from '../reference/types.js';
 import { IMAGE_PULL_POLICIES, PLUGIN_PHASES, RENDER_KINDS, type RenderInput } from './types.js';
 
 /**
@@ -153,21 +154,25 @@ export function manifestDigestHex(manifestDigest: string): string {
   return parsed.hex;
 }
 
+/** Parses the image the cluster pulls: a reference without a URL scheme. */
+export function parseImage(image: string): Reference {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(image)) {
+    throw invalid(`image "${image}" has a URL scheme`, 'Give the image as registry/repository:tag; render adds oci:// where Istio needs it');
+  }
+  try {
+    return parseReference(image);
+  } catch (err) {
+    throw new WasmOciError('E_INVALID_INPUT', `image "${image}" is not a valid reference: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /**
  * The image as the user gave it, checked: no scheme (the renderer adds `oci://` where Istio
  * wants it), a valid reference, and a digest, if it has one, equal to the manifest digest.
  * Returns the name as given (`registry/repo`) and the tag, if any.
  */
 export function checkImage(image: string, manifestDigest: string): { name: string; tag?: string } {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(image)) {
-    throw invalid(`image "${image}" has a URL scheme`, 'Give the image as registry/repository:tag; render adds oci:// where Istio needs it');
-  }
-  let ref;
-  try {
-    ref = parseReference(image);
-  } catch (err) {
-    throw new WasmOciError('E_INVALID_INPUT', `image "${image}" is not a valid reference: ${(err as Error).message}`, { cause: err });
-  }
+  const ref = parseImage(image);
   if (ref.digest !== undefined && ref.digest !== manifestDigest) {
     throw invalid(`image "${image}" names digest ${ref.digest}, but the artifact's manifest digest is ${manifestDigest}`);
   }

@@ -1,7 +1,9 @@
-import { Command } from 'commander';
-import { copyReference } from '../../copy/copy.js';
+import { Command, Option } from 'commander';
+import { copyReference, type CopyResult } from '../../copy/copy.js';
+import { WasmOciError } from '../../errors.js';
+import { convertArtifact, type ConvertResult } from '../../operations/convert.js';
 import type { CliContext } from '../context.js';
-import { addConcurrencyOption, addRemoteOptions, type TargetFlags } from '../options.js';
+import { addConcurrencyOption, addRemoteOptions, collect, type TargetFlags } from '../options.js';
 import { describeBlob, formatBytes, TransferDisplay } from '../progress.js';
 import { openTarget, readStdinSecret, requireRef } from '../target.js';
 
@@ -9,6 +11,8 @@ interface CopyFlags extends TargetFlags {
   fromOciLayout?: boolean;
   toOciLayout?: boolean;
   concurrency: number;
+  profile?: 'solo' | 'compat' | 'cncf';
+  rootId?: string[];
 }
 
 export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
@@ -18,14 +22,17 @@ export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
     .argument('<source>', 'registry/repository:tag|@digest, or a layout path with --from-oci-layout')
     .argument('<destination>', 'registry/repository[:tag[,tag...]], or a layout path with --to-oci-layout')
     .option('--from-oci-layout', 'the source is an OCI image layout')
-    .option('--to-oci-layout', 'the destination is an OCI image layout');
+    .option('--to-oci-layout', 'the destination is an OCI image layout')
+    .addOption(new Option('--profile <profile>', 're-package the module in this format instead of copying the manifest as is').choices(['solo', 'compat', 'cncf']))
+    .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect);
   addConcurrencyOption(addRemoteOptions(cmd));
   cmd.addHelpText(
     'after',
     `
 Examples:
   $ wasm-oci copy registry.example.com/filters/example:v0.1 mirror.example.com/filters/example:v0.1
-  $ wasm-oci copy --from-oci-layout ./wasm-store:v0.1 registry.example.com/filters/example:v0.1`,
+  $ wasm-oci copy --from-oci-layout ./wasm-store:v0.1 registry.example.com/filters/example:v0.1
+  $ wasm-oci copy REGISTRY/asm-test:v0.1 REGISTRY/asm-test:v0.1-istio --profile solo`,
   );
   cmd.action(async (source: string, destination: string, flags: CopyFlags, self: Command) => {
     const ctx = getContext(self);
@@ -37,25 +44,49 @@ Examples:
     // Without a tag on the destination, keep the source's tag (as oras copy does).
     const tags = dst.tags.length ? dst.tags : !dst.digest && !src.digest ? [srcRef] : [];
     const sameRegistry = src.kind === 'registry' && dst.kind === 'registry' && src.registry === dst.registry && src.repository !== dst.repository;
-    const display = await TransferDisplay.create(ctx, 'Copying', `Resolving ${source}`);
-    let result;
-    try {
-      result = await copyReference(src.target, srcRef, dst.target, tags, {
-        concurrency: flags.concurrency,
-        mountFrom: sameRegistry ? src.repository : undefined,
-        onProgress: display.onProgress,
-        onCopy: (desc, action) => {
-          const verb = action === 'copied' ? 'Copied' : action === 'mounted' ? 'Mounted' : 'Exists';
-          display.onDone(desc, verb);
-          if (!ctx.interactive) ctx.out(`${verb.padEnd(9)} ${describeBlob(desc)} ${formatBytes(desc.size)}`);
-        },
+    if (flags.rootId && !flags.profile) throw new WasmOciError('E_USAGE', '--root-id needs --profile: a plain copy keeps the artifact as it is');
+    if (flags.profile && dst.digest) {
+      throw new WasmOciError('E_USAGE', `"${destination}" names a digest, but --profile builds a new manifest with a digest of its own`, {
+        hint: 'Give the destination a tag, or no tag to keep the source tag.',
       });
+    }
+    const display = await TransferDisplay.create(ctx, 'Copying', `Resolving ${source}`);
+    let result: CopyResult | ConvertResult;
+    try {
+      result = flags.profile
+        ? await convertArtifact({
+            source: src.target,
+            sourceRef: srcRef,
+            destination: dst.target,
+            tags,
+            profile: flags.profile,
+            rootIds: flags.rootId,
+            concurrency: flags.concurrency,
+            onProgress: display.onProgress,
+            onWarning: (m) => ctx.warn(m),
+            onBlob: (desc, action) => {
+              const verb = action === 'uploaded' ? 'Copied' : 'Exists';
+              display.onDone(desc, verb);
+              if (!ctx.interactive) ctx.out(`${verb.padEnd(9)} ${describeBlob(desc)} ${formatBytes(desc.size)}`);
+            },
+          })
+        : await copyReference(src.target, srcRef, dst.target, tags, {
+            concurrency: flags.concurrency,
+            mountFrom: sameRegistry ? src.repository : undefined,
+            onProgress: display.onProgress,
+            onCopy: (desc, action) => {
+              const verb = action === 'copied' ? 'Copied' : action === 'mounted' ? 'Mounted' : 'Exists';
+              display.onDone(desc, verb);
+              if (!ctx.interactive) ctx.out(`${verb.padEnd(9)} ${describeBlob(desc)} ${formatBytes(desc.size)}`);
+            },
+          });
     } finally {
       display.stop();
     }
     ctx.out(`Copied [${src.kind}] ${source} => [${dst.kind}] ${destination}`);
     ctx.out(`Digest: ${result.descriptor.digest}`);
-    ctx.json({ source, destination, ...result.descriptor, tags: result.tags });
+    const converted = 'source' in result ? { profile: flags.profile, sourceDigest: result.source.descriptor.digest } : {};
+    ctx.json({ source, destination, ...result.descriptor, tags: result.tags, ...converted });
   });
   return cmd;
 }

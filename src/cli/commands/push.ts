@@ -5,6 +5,7 @@ import { WasmOciError } from '../../errors.js';
 import { pushArtifact } from '../../operations/push.js';
 import type { PackOptions } from '../../pack/types.js';
 import { loadAnnotations } from '../../pack/annotations.js';
+import { parseFileRef } from '../../pack/file-ref.js';
 import { ANNOTATIONS } from '../../oci/media-types.js';
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, collect, type TargetFlags } from '../options.js';
@@ -22,15 +23,6 @@ interface PushFlags extends TargetFlags {
   artifactType?: string;
   exportManifest?: string;
   concurrency: number;
-}
-
-/** `file[:mediatype]` as oras spells it; the media type follows the last colon. */
-export function parseFileSpec(spec: string): { path: string; mediaType?: string } {
-  const i = spec.lastIndexOf(':');
-  if (i <= 0) return { path: spec };
-  const mediaType = spec.slice(i + 1);
-  if (!mediaType.includes('/')) return { path: spec };
-  return { path: spec.slice(0, i), mediaType };
 }
 
 export function pushCommand(getContext: (cmd: Command) => CliContext): Command {
@@ -58,7 +50,7 @@ Examples:
   );
   cmd.action(async (reference: string, files: string[], flags: PushFlags, self: Command) => {
     const ctx = getContext(self);
-    const specs = files.map(parseFileSpec);
+    const specs = files.map(parseFileRef);
     const orasStyle = flags.config !== undefined || specs.some((s) => s.mediaType !== undefined);
     if (orasStyle && flags.profile) {
       throw new WasmOciError('E_USAGE', '--profile cannot be combined with file:mediatype or --manifest-config (oras style)');
@@ -70,7 +62,7 @@ Examples:
     const packOptions: PackOptions = {
       profile: orasStyle ? 'oras' : (flags.profile ?? 'solo'),
       files: specs,
-      manifestConfig: flags.config ? parseFileSpec(flags.config) : undefined,
+      manifestConfig: flags.config ? parseFileRef(flags.config) : undefined,
       runtimeConfig: flags.runtimeConfig,
       rootIds: flags.rootId,
       annotations: await loadAnnotations({ flags: flags.annotation, file: flags.annotationFile }),

@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { WasmOciError } from '../../errors.js';
-import { parseReference } from '../../reference/reference.js';
 import { renderArtifact } from '../../render/render-artifact.js';
 import { IMAGE_PULL_POLICIES, PLUGIN_PHASES, RENDER_KINDS, type ImagePullPolicy, type PluginPhase, type RenderKind } from '../../render/types.js';
-import { loadPluginConfig, parseSelector } from '../../render/validate.js';
+import { loadPluginConfig, parseImage, parseSelector } from '../../render/validate.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, collect, type TargetFlags } from '../options.js';
 import { openTarget, requireRef } from '../target.js';
@@ -32,13 +31,9 @@ function integer(value: string): number {
 
 /** The last path component of the repository, made a DNS-1123 name: `filters/example` -> `example`. */
 export function defaultResourceName(image: string): string | undefined {
-  try {
-    const repo = parseReference(image).repository;
-    const base = repo.slice(repo.lastIndexOf('/') + 1).toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
-    return base === '' ? undefined : base.slice(0, 253);
-  } catch {
-    return undefined;
-  }
+  const repo = parseImage(image).repository;
+  const base = repo.slice(repo.lastIndexOf('/') + 1).toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return base === '' ? undefined : base.slice(0, 63).replace(/[^a-z0-9]+$/, '');
 }
 
 export function renderCommand(getContext: (cmd: Command) => CliContext): Command {
