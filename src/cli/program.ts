@@ -5,6 +5,7 @@ import { pullCommand } from './commands/pull.js';
 import { inspectCommand } from './commands/inspect.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
+import { renderCommand } from './commands/render.js';
 import { tagCommand } from './commands/tag.js';
 import { resolveCommand } from './commands/resolve.js';
 import { copyCommand } from './commands/copy.js';
@@ -16,7 +17,7 @@ export type ContextFactory = (cmd: Command) => CliContext;
 
 /** Every command is built by its own file; this is the one list of them. */
 export function registerCommands(program: Command, getContext: ContextFactory): void {
-  for (const make of [loginCommand, logoutCommand, pushCommand, pullCommand, inspectCommand, tagCommand, resolveCommand, copyCommand, repoCommand, manifestCommand, blobCommand]) {
+  for (const make of [loginCommand, logoutCommand, pushCommand, pullCommand, inspectCommand, tagCommand, resolveCommand, copyCommand, repoCommand, manifestCommand, blobCommand, renderCommand]) {
     const cmd = make(getContext);
     inheritSettings(program, cmd);
     program.addCommand(cmd);

@@ -94,6 +94,9 @@ export async function convertArtifact(options: ConvertArtifactOptions): Promise<
     const dropped = pulled.files.filter((f) => f.path !== modulePath && basename(f.name) !== RUNTIME_CONFIG_TITLE);
     for (const f of dropped) options.onWarning?.(`${f.name} is not carried over: the ${options.profile} profile packs the module alone`);
 
+    if (options.profile === 'cncf' && options.rootIds?.length) {
+      options.onWarning?.('--root-id is ignored: the cncf profile carries no runtime config');
+    }
     let runtimeConfig: ConvertResult['runtimeConfig'] = 'none';
     let runtimeConfigPath: string | undefined;
     if (options.profile !== 'cncf') {

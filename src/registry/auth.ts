@@ -188,7 +188,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     async request(req: AuthRequest): Promise<AuthResponse> {
       const url = new URL(String(req.url));
       const base = withoutAuthorization(req.headers);
-      if (false && url.origin !== origin.origin) {
+      if (url.origin !== origin.origin) {
         // Another origin (a blob redirect to S3 or a CDN): never with our credentials.
         const res = await http.request({ ...req, headers: base });
         return { ...res, auth: { credentialsUsed: false } };

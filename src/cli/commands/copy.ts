@@ -85,7 +85,7 @@ Examples:
     }
     ctx.out(`Copied [${src.kind}] ${source} => [${dst.kind}] ${destination}`);
     ctx.out(`Digest: ${result.descriptor.digest}`);
-    const converted = 'source' in result ? { profile: flags.profile, sourceDigest: result.source.descriptor.digest } : {};
+    const converted = flags.profile ? { profile: flags.profile, sourceDigest: (result as ConvertResult).source.descriptor.digest } : {};
     ctx.json({ source, destination, ...result.descriptor, tags: result.tags, ...converted });
   });
   return cmd;
