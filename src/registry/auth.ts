@@ -271,6 +271,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
         return { ...res2, auth: state };
       }
       if (basic) {
+        // The credential already went with this request and was refused: asking again is pointless.
+        if (state.scheme === 'basic' && state.credentialsUsed) return { ...res, auth: state };
         const cred = await getCredential();
         if (!hasBasic(cred)) return { ...res, auth: { credentialsUsed: false } };
         checkCredentialChannel(url, plainHttp);

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { WasmOciError, isWasmOciError } from '../errors.js';
 import { redactHeader, redactUrl } from './redact.js';
@@ -130,7 +131,9 @@ export function createAgent(options: Pick<HttpClientOptions, 'insecure' | 'ca'> 
     keepAliveMaxTimeout: 600_000,
     connect: {
       rejectUnauthorized: !options.insecure,
-      ...(options.ca !== undefined ? { ca: options.ca } : {}),
+      // Node's `ca` replaces the system roots; oras's --ca-file adds to them (a public token
+      // realm must still verify while the registry uses a private CA).
+      ...(options.ca !== undefined ? { ca: [...rootCertificates, ...[options.ca].flat().map(String)] } : {}),
     },
   });
 }

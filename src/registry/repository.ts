@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { WasmOciError } from '../errors.js';
 import type {
+  BlobResolver,
   Content, Deleter, Mounter, ReferencePusher, ReferrerLister, TagLister, Target, TargetInfo, TransferOptions,
 } from '../content/interfaces.js';
 import { parseDigest } from '../oci/digest.js';
@@ -9,7 +10,7 @@ import type { Descriptor } from '../oci/types.js';
 import { openBlob, requestFollowingRedirects } from './blob-fetch.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MONOLITHIC_MAX_BYTES, mountBlob, uploadBlob, uploadUnknown } from './blob-upload.js';
 import { createRegistryContext, type RegistryClientOptions, type RegistryContext } from './context.js';
-import { discardBody } from './http.js';
+import { discardBody, headerValue } from './http.js';
 import { MANIFEST_ACCEPT_HEADER, fetchManifest, isDigestReference, pushManifest, resolveManifest } from './manifest.js';
 import { readBounded } from './read-body.js';
 import { listReferrers } from './referrers.js';
@@ -31,7 +32,7 @@ export interface RepositoryOptions extends RegistryClientOptions {
   context?: RegistryContext;
 }
 
-export interface RemoteRepository extends Target, TagLister, Deleter, ReferencePusher, ReferrerLister, Mounter {
+export interface RemoteRepository extends Target, TagLister, Deleter, ReferencePusher, ReferrerLister, Mounter, BlobResolver {
   readonly info: TargetInfo;
   readonly registry: string;
   readonly repository: string;
@@ -129,6 +130,16 @@ export function createRepository(options: RepositoryOptions): RemoteRepository {
         return false;
       }
       throw await responseError(res, { registry: ctx.registry, repository, object: desc.digest, kind: isManifestRoute(desc.mediaType) ? 'manifest' : 'blob', reference: desc.digest });
+    },
+
+    async resolveBlob(digest, opts = {}) {
+      const url = routeUrl({ mediaType: 'application/octet-stream', digest, size: 0 });
+      const res = await requestFollowingRedirects(ctx, { method: 'HEAD', url, headers: {}, scopes: pull, signal: opts.signal });
+      await discardBody(res.body);
+      const size = Number(headerValue(res, 'content-length'));
+      if (res.status === 200 && Number.isSafeInteger(size) && size >= 0) return { mediaType: 'application/octet-stream', digest, size };
+      if (res.status === 200) throw new WasmOciError('E_REGISTRY', `registry gave no Content-Length for blob ${digest}`);
+      throw await responseError(res, { registry: ctx.registry, repository, object: digest, kind: 'blob', reference: digest });
     },
 
     async resolve(reference, opts = {}) {

@@ -205,3 +205,23 @@ test('debug lines never carry passwords, tokens, Authorization or presigned-URL 
   // The CDN got no Authorization header.
   assert.equal(cdn.requests[0]!.headers.authorization, undefined);
 });
+
+test('bearer: forceOAuth2 sends username/password as an OAuth2 password grant; a registryToken is used as is', async (t) => {
+  const srv = await startTestServer(t, (req, res, body) => {
+    if (req.url === '/token') {
+      const form = new URLSearchParams(body.toString());
+      const ok = req.method === 'POST' && form.get('grant_type') === 'password' && form.get('username') === 'carol' && form.get('password') === 'pw';
+      return ok ? res.writeHead(200).end('{"access_token":"oauth-tok"}') : res.writeHead(401).end();
+    }
+    if (req.headers.authorization === 'Bearer oauth-tok' || req.headers.authorization === 'Bearer given-tok') return res.writeHead(200).end('{"tags":["t"]}');
+    return res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${srv.host}/token",service="s",scope="repository:a:pull"` }).end();
+  });
+  const oauth = createRepository({ registry: srv.host, repository: 'a', plainHttp: true, forceOAuth2: true, credentials: creds({ username: 'carol', password: 'pw' }), clock: fakeClock() });
+  t.after(() => oauth.close());
+  assert.deepEqual(await oauth.tags(), ['t']);
+  const given = createRepository({ registry: srv.host, repository: 'a', plainHttp: true, credentials: creds({ registryToken: 'given-tok' }), clock: fakeClock() });
+  t.after(() => given.close());
+  const before = srv.requests.filter((r) => r.url === '/token').length;
+  assert.deepEqual(await given.tags(), ['t']);
+  assert.equal(srv.requests.filter((r) => r.url === '/token').length, before, 'no token request for a registry token');
+});

@@ -241,3 +241,18 @@ test('exists: HEAD 200 true, 404 false, routed by media type', async (t) => {
   assert.equal(await repo.exists({ mediaType: 'application/wasm', digest, size: 2 }), false);
   assert.deepEqual(srv.requests.map((r) => `${r.method} ${r.url}`), [`HEAD /v2/a/manifests/${digest}`, `HEAD /v2/a/blobs/${digest}`]);
 });
+
+test('a registry refusing one big PUT (413) gets the blob in PATCH chunks instead', async (t) => {
+  const blob = Buffer.from('x'.repeat(100));
+  let host = '';
+  const inner = uploadServer({ location: (_h, id) => `/v2/a/blobs/uploads/${id}` })(() => host);
+  const srv = await startTestServer(t, (req, res, body) => {
+    if (req.method === 'PUT' && body.length > 0) return res.writeHead(413).end();
+    return inner(req, res, body);
+  });
+  host = srv.host;
+  const repo = createRepository({ registry: srv.host, repository: 'a', plainHttp: true, clock: fakeClock() });
+  t.after(() => repo.close());
+  await repo.push(blobDesc(blob), blob);
+  assert.deepEqual(srv.requests.map((r) => r.method), ['POST', 'PUT', 'POST', 'PATCH', 'PUT']);
+});

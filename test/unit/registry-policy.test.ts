@@ -85,3 +85,10 @@ test('distribution error bodies parse; anything else gives no codes', () => {
   assert.deepEqual(parseDistributionErrors('<html>oops</html>'), []);
   assert.deepEqual(parseDistributionErrors('{"errors":[null,1,{"code":5}]}'), []);
 });
+
+test('credentials over plain HTTP only when the user chose plain HTTP', async () => {
+  const { checkCredentialChannel } = await import('../../src/registry/auth-policy.js');
+  assert.throws(() => checkCredentialChannel(new URL('http://r.example/v2/'), false), insecure);
+  checkCredentialChannel(new URL('http://r.example/v2/'), true);
+  checkCredentialChannel(new URL('https://r.example/v2/'), false);
+});
