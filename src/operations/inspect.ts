@@ -108,6 +108,7 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
   }
 
   const verdicts = evaluateConsumers({
+    moduleSearched: true,
     manifestMediaType: descriptor.mediaType,
     manifest,
     config: configBytes,

@@ -55,9 +55,9 @@ export function checkTokenRealm(realm: URL, registryOrigin: URL): void {
     });
   }
   const realmClass = classifyHost(realm.hostname);
+  // Only the registry's own host, spelled as the registry is: a registry on 127.0.0.1 is not
+  // thereby allowed to aim at localhost, 127.0.0.2 or [::1], where other local services listen.
   if (realmClass === 'public' || sameHost(realm.hostname, registryOrigin.hostname)) return;
-  // A registry on this machine may hand out tokens from this machine (a local test issuer).
-  if (realmClass === 'loopback' && classifyHost(registryOrigin.hostname) === 'loopback') return;
   throw new WasmOciError('E_INSECURE', `refused token realm ${realm.protocol}//${realm.host}: it points at a ${realmClass} address other than the registry ${registryOrigin.host}`, {
     hint: 'a registry may only send its token requests to its own host or a public host',
   });

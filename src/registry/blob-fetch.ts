@@ -51,7 +51,18 @@ export async function openBlob(ctx: RegistryContext, repository: string, desc: D
   const get = async (from: number): Promise<{ res: AuthResponse; skip: number }> => {
     const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
     const res = await requestFollowingRedirects(ctx, { method: 'GET', url, headers, signal, scopes: options.scopes, highWaterMark: BLOB_HIGH_WATER_MARK });
-    if (res.status === 200) return { res, skip: from };
+    if (res.status === 200) {
+      // The registry declares the whole blob at another size than the descriptor: an integrity
+      // failure, not an interrupted download to resume (a cut body has no such declaration).
+      const declared = headerValue(res, 'content-length');
+      if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) !== desc.size) {
+        await discardBody(res.body);
+        throw new WasmOciError('E_SIZE_MISMATCH', `the blob ${desc.digest} is ${declared.trim()} bytes at the registry, its descriptor says ${desc.size}`, {
+          details: { expected: desc.size, actual: Number(declared), retryable: false },
+        });
+      }
+      return { res, skip: from };
+    }
     if (res.status === 206 && from > 0) {
       const start = parseContentRangeStart(headerValue(res, 'content-range'));
       if (start !== undefined && start <= from) return { res, skip: from - start };

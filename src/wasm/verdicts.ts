@@ -54,6 +54,8 @@ export interface VerdictInput {
   /** The config blob's bytes, when fetched. */
   config?: Uint8Array;
   module?: VerdictModule;
+  /** The artifact's layers were searched for the module (undefined `module` then means: there is none). */
+  moduleSearched?: boolean;
 }
 
 const ISTIO_PLUGIN_FILE = 'plugin.wasm';
@@ -86,14 +88,14 @@ function istioVerdict(input: VerdictInput, module: ResolvedModule | undefined): 
   // go-containerregistry reads mediaType from the manifest JSON; OCI manifests may leave it out.
   const mediaType = manifest.mediaType ?? input.manifestMediaType;
   if (mediaType === MEDIA_TYPES.dockerManifest) {
-    const err = istioTarLayerError(manifest, module, MEDIA_TYPES.dockerLayerTarGzip);
+    const err = istioTarLayerError(manifest, module, MEDIA_TYPES.dockerLayerTarGzip, input.moduleSearched);
     if (err !== undefined) {
       return { consumer: 'istio', ok: false, variant: 'docker', reasons: [`could not extract Wasm file from the image as Docker container: ${err}`] };
     }
     return istioModuleVerdict('docker', module);
   }
 
-  const errCompat = istioTarLayerError(manifest, module, MEDIA_TYPES.ociLayerTarGzip);
+  const errCompat = istioTarLayerError(manifest, module, MEDIA_TYPES.ociLayerTarGzip, input.moduleSearched);
   if (errCompat === undefined) return istioModuleVerdict('compat', module);
 
   const errOci = istioOciVariantError(manifest);
@@ -107,11 +109,12 @@ function istioVerdict(input: VerdictInput, module: ResolvedModule | undefined): 
 }
 
 /** extractDockerImage / extractOCIStandardImage: the last layer is a gzip tar holding plugin.wasm. */
-function istioTarLayerError(manifest: ImageManifest, module: ResolvedModule | undefined, expect: string): string | undefined {
+function istioTarLayerError(manifest: ImageManifest, module: ResolvedModule | undefined, expect: string, searched = false): string | undefined {
   const layers = manifest.layers;
   if (layers.length === 0) return 'number of layers must be greater than zero';
   const last = layers[layers.length - 1]!;
   if (last.mediaType !== expect) return `invalid media type ${last.mediaType} (expect ${expect})`;
+  if (module === undefined && searched) return `could not extract wasm binary: ${ISTIO_PLUGIN_FILE} not found in the archive`;
   if (module !== undefined) {
     const inLastTar = module.fromTar === true && module.layerIndex === layers.length - 1;
     if (!inLastTar || posix.basename(module.fileName ?? '') !== ISTIO_PLUGIN_FILE) {
