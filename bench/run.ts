@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
-import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDistribution, type RunningRegistry } from '../test/helpers/distribution.js';
@@ -111,6 +111,10 @@ async function main(): Promise<number> {
   const config = readConfig(process.argv.slice(2));
   await preflight();
   const started = new Date();
+  const loadBefore = loadavg()[0]!;
+  if (loadBefore > availableParallelism() / 2) {
+    process.stderr.write(`warning: load average ${loadBefore.toFixed(1)} on ${availableParallelism()} CPUs; timings will be noisy (memory figures are not affected)\n`);
+  }
   const runId = stamp(started).replace('-', '');
 
   let registry: RunningRegistry | undefined;
@@ -226,11 +230,12 @@ async function main(): Promise<number> {
       memoryBytes: totalmem(),
       memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
       kernel: release(),
+      loadAverage1m: { before: loadBefore, after: loadavg()[0]! },
     };
 
     const out = [
       '',
-      `wasm-oci benchmark, ${started.toISOString()}; ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory} RAM`,
+      `wasm-oci benchmark, ${started.toISOString()}; ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory} RAM; load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1m.after.toFixed(1)} after`,
       `node ${versions.node}; ${versions.skopeo}; ${versions.curl.split(' ').slice(0, 2).join(' ')}; ${versions.distribution}`,
       `runs: ${config.runs} per tool (${config.runsLarge} at 1 GiB), ${config.startupRuns} start-ups; tools alternate; curl push = POST + monolithic PUT (two processes)`,
       '',
