@@ -363,9 +363,7 @@ test('verdict table: modules built with wat2wasm that break each proxy-wasm rule
   await checkTable(t, rows);
 });
 
-test('verdict: an OCI image whose gzip tar holds no plugin.wasm is refused by Istio', {
-  todo: 'inspect passes no module to evaluateConsumers when the tar has no plugin.wasm, and the Istio verdict then says yes (src/operations/inspect.ts + src/wasm/verdicts.ts)',
-}, async (t) => {
+test('verdict: an OCI image whose gzip tar holds no plugin.wasm is refused by Istio', async (t) => {
   const reg = await startDistribution({ mode: 'plain', t });
   const dir = await makeTempDir(t);
   const noPlugin = await tarGzip({ 'filter.wasm': exampleBytes });
