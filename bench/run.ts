@@ -7,6 +7,7 @@
  *   npm run bench -- --quick            skip the 1 GiB blob
  *   BENCH_SIZES=1M,64M BENCH_RUNS=3 npm run bench
  *   npm run bench -- --sizes 64M --runs 3 --startup-runs 10
+ *   BENCH_BIN=/other/checkout/bin/wasm-oci.js npm run bench    measure another build of the CLI
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
@@ -155,7 +156,7 @@ async function main(): Promise<number> {
     const env: T.BenchEnv = {
       host: registry.host,
       base: registry.url,
-      binPath,
+      binPath: process.env.BENCH_BIN ?? binPath,
       work,
       wasmOciEnv,
       skopeoEnv: baseEnv,
@@ -255,7 +256,7 @@ async function main(): Promise<number> {
       date: started.toISOString(),
       machine,
       versions,
-      config: { ...config, curlPush: 'POST + monolithic PUT, both timed', crossRepoMounts: mounts },
+      config: { ...config, bin: env.binPath, curlPush: 'POST + monolithic PUT, both timed', crossRepoMounts: mounts },
       scenarios: results.map((s) => ({ ...s, tools: s.tools.map((t) => ({ ...t, summary: t.samples.length ? summarize(t.samples) : undefined })) })),
       targets,
       markdown: formatMarkdown(results),

@@ -1,8 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
-import { exitCodeTable, renderError } from './render-error.js';
+import { errorDocument, exitCodeTable, renderError } from './render-error.js';
 import { registerCommands } from './program.js';
-import { ERROR_CODES } from '../errors.js';
+import { ERROR_CODES, WasmOciError } from '../errors.js';
 
 const USAGE_EXIT = ERROR_CODES.E_USAGE.exitCode;
 
@@ -10,28 +10,72 @@ export function defaultIO(): CliIO {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
-/** Runs the CLI with `args` (without node and script) and resolves to the exit code; never calls process.exit. */
-export async function main(args: string[], io: CliIO = defaultIO()): Promise<number> {
-  let ctx: CliContext | undefined;
+/** `wasm-oci repo tags`: the names from the program down to `cmd`. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** Every command of the tree, the program first, depth first. */
+export function allCommands(root: Command): Command[] {
+  return [root, ...root.commands.flatMap((c) => allCommands(c))];
+}
+
+/**
+ * After commander's own message (`error: unknown option '--foo'`), the usage line of the command
+ * that failed and where to read more, as git and docker do; the full help would bury the message.
+ */
+function printUsageAfterErrors(root: Command): void {
+  for (const cmd of allCommands(root)) {
+    cmd.showHelpAfterError(false);
+    cmd.configureOutput({
+      outputError: (message, write) => {
+        write(message);
+        write(`Usage: ${commandPath(cmd)} ${cmd.usage()}\n`);
+        write(`Run '${commandPath(cmd)} --help' for examples and every option.\n`);
+      },
+    });
+  }
+}
+
+/** Whether the command line asks for JSON, read before (or without) a successful parse. */
+export function wantsJson(args: string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return false;
+    if (a === '--format=json') return true;
+    if (a === '--format' && args[i + 1] === 'json') return true;
+  }
+  return false;
+}
+
+export function buildProgram(io: CliIO, getContext: (cmd: Command) => CliContext, version: string): Command {
   const program = new Command('wasm-oci');
-  const getContext = (cmd: Command): CliContext => {
-    ctx ??= new CliContext(io, cmd.optsWithGlobals() as GlobalFlags);
-    return ctx;
-  };
   program
     .description('Push, pull, inspect and render WebAssembly filters in OCI registries and OCI image layouts')
-    .version(await readVersion(), '-V, --version')
-    .option('--format <format>', 'output format: text or json', 'text')
+    .version(version, '-V, --version')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--no-tty', 'no progress, spinners or prompts, even on a terminal')
     .option('-d, --debug', 'trace HTTP requests on stderr (secrets redacted)')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
-  program
-    .command('exit-codes')
+  program.addHelpText(
+    'after',
+    `
+Global options go before or after the command: --format json, --no-tty, -d/--debug.
+
+Examples:
+  $ wasm-oci push --oci-layout ./wasm-store:v0.1 examples/example-filter.wasm
+  $ echo "$PASSWORD" | wasm-oci login -u alice --password-stdin registry.example.com
+  $ wasm-oci push registry.example.com/filters/example:v0.1 example-filter.wasm
+  $ wasm-oci inspect registry.example.com/filters/example:v0.1
+  $ wasm-oci help exit-codes`,
+  );
+  const exitCodes = new Command('exit-codes')
     .description('print the table of exit codes')
     .action((_opts, cmd: Command) => {
       const c = getContext(cmd);
@@ -39,7 +83,21 @@ export async function main(args: string[], io: CliIO = defaultIO()): Promise<num
       c.json(rows);
       for (const r of rows) c.out(`${String(r.exitCode).padStart(3)}  ${r.meaning}${r.codes.length ? ` (${r.codes.join(', ')})` : ''}`);
     });
+  exitCodes.addHelpText('after', '\nExamples:\n  $ wasm-oci help exit-codes\n  $ wasm-oci exit-codes --format json');
+  program.addCommand(exitCodes);
   registerCommands(program, getContext);
+  printUsageAfterErrors(program);
+  return program;
+}
+
+/** Runs the CLI with `args` (without node and script) and resolves to the exit code; never calls process.exit. */
+export async function main(args: string[], io: CliIO = defaultIO()): Promise<number> {
+  let ctx: CliContext | undefined;
+  const getContext = (cmd: Command): CliContext => {
+    ctx ??= new CliContext(io, cmd.optsWithGlobals() as GlobalFlags);
+    return ctx;
+  };
+  const program = buildProgram(io, getContext, await readVersion());
   // `wasm-oci help exit-codes` reads naturally but commander's help command would only show usage.
   if (args[0] === 'help' && args[1] === 'exit-codes') args = ['exit-codes', ...args.slice(2)];
   try {
@@ -48,14 +106,18 @@ export async function main(args: string[], io: CliIO = defaultIO()): Promise<num
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      return err.exitCode === 0 ? 0 : USAGE_EXIT;
-    }
-    if ((err as { usage?: boolean }).usage) {
-      io.stderr.write(`error: ${(err as Error).message}\n`);
+      if (err.exitCode === 0) return 0;
+      // Commander already printed its message and the usage line on stderr; scripts still get one document.
+      if (wantsJson(args)) {
+        const usage = new WasmOciError('E_USAGE', err.message.replace(/^error: /, ''));
+        io.stdout.write(`${JSON.stringify(errorDocument(usage), null, 2)}\n`);
+      }
       return USAGE_EXIT;
     }
-    const c = ctx ?? new CliContext(io, { format: 'text' });
-    return renderError(c, err);
+    // Usage problems found after parsing (conflicting flags) are ordinary E_USAGE errors.
+    const e = (err as { usage?: boolean }).usage ? new WasmOciError('E_USAGE', (err as Error).message) : err;
+    const c = ctx ?? new CliContext(io, { format: wantsJson(args) ? 'json' : 'text', tty: false });
+    return renderError(c, e);
   }
 }
 

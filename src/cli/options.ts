@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 /** Flags of every command that reads or writes a registry or a layout, spelled as oras spells them. */
 export interface TargetFlags {
@@ -36,7 +36,8 @@ export function addConcurrencyOption(cmd: Command): Command {
 
 export function positiveInt(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw Object.assign(new Error(`${flag} needs a positive integer, not "${value}"`), { usage: true });
+  // Commander reports an InvalidArgumentError as a usage error naming the option, with the usage line.
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} needs a positive integer.`);
   return n;
 }
 

@@ -1,15 +1,51 @@
 import { ERROR_CODES, WasmOciError, type ErrorCode } from '../errors.js';
 import type { CliContext } from './context.js';
+import { hintFor } from './hints.js';
 
-/** Prints one line saying what failed, then a hint where one helps; returns the exit code. */
+/** The JSON document of a failed command (docs/json-output.md): what scripts read on stdout. */
+export interface ErrorDocument {
+  error: {
+    code: ErrorCode;
+    exitCode: number;
+    message: string;
+    hint?: string;
+    /** HTTP status of the registry response, when a registry answered. */
+    status?: number;
+    /** Distribution error codes from the response body (`MANIFEST_INVALID`, ...). */
+    registryCodes?: string[];
+  };
+}
+
+export function toWasmOciError(err: unknown): WasmOciError {
+  return err instanceof WasmOciError ? err : new WasmOciError('E_INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
+}
+
+export function errorDocument(err: WasmOciError): ErrorDocument {
+  const hint = hintFor(err);
+  return {
+    error: {
+      code: err.code,
+      exitCode: err.exitCode,
+      message: err.message,
+      ...(hint !== undefined ? { hint } : {}),
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      ...(err.registryCodes?.length ? { registryCodes: err.registryCodes } : {}),
+    },
+  };
+}
+
+/**
+ * Prints one line saying what failed, then a hint where one helps, on stderr; with --format json
+ * also the error document on stdout, so a script parsing stdout always gets one document.
+ * Returns the exit code.
+ */
 export function renderError(ctx: CliContext, err: unknown): number {
-  const e = err instanceof WasmOciError ? err : new WasmOciError('E_INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
-  if (ctx.format === 'json') {
-    ctx.io.stdout.write(`${JSON.stringify({ error: { code: e.code, exitCode: e.exitCode, message: e.message, hint: e.hint } }, null, 2)}\n`);
-  }
+  const e = toWasmOciError(err);
+  const hint = hintFor(e);
+  if (ctx.format === 'json') ctx.io.stdout.write(`${JSON.stringify(errorDocument(e), null, 2)}\n`);
   const c = ctx.errColor;
   ctx.io.stderr.write(`${c.red('Error:')} ${e.message}\n`);
-  if (e.hint) ctx.io.stderr.write(`${c.cyan('Hint:')} ${e.hint}\n`);
+  if (hint) ctx.io.stderr.write(`${c.cyan('Hint:')} ${hint}\n`);
   if (ctx.debug && e.code === 'E_INTERNAL' && (err as Error)?.stack) ctx.io.stderr.write(`${c.dim((err as Error).stack!)}\n`);
   return e.exitCode;
 }

@@ -100,7 +100,18 @@ export async function extractFromTarLayer(
   } catch (err) {
     source.destroy();
     extract.destroy();
-    throw err;
+    throw classifyTarError(err, desc);
   }
   return out;
+}
+
+/**
+ * tar-stream reports a malformed or truncated archive with a plain Error without a `code`
+ * ("Unexpected end of data", "Invalid tar header"): that is the layer's fault, not ours. Errors
+ * with a code (zlib's Z_*, fs errors, aborts) are left for the caller to classify.
+ */
+function classifyTarError(err: unknown, desc: Descriptor): unknown {
+  if (err instanceof WasmOciError || !(err instanceof Error)) return err;
+  if (typeof (err as NodeJS.ErrnoException).code === 'string' || err.name === 'AbortError') return err;
+  return new WasmOciError('E_UNSUPPORTED', `layer ${desc.digest} is not a valid tar: ${err.message}`, { cause: err });
 }

@@ -13,6 +13,7 @@ import { openTarget } from '../target.js';
 
 export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
   const blob = new Command('blob').description('blob operations');
+  blob.addHelpText('after', '\nExample:\n  $ wasm-oci blob fetch -o filter.wasm registry.example.com/filters/example@sha256:...');
   const fetch = new Command('fetch')
     .description('download a blob by digest, verified against it (temp file, then rename)')
     .argument('<reference>', 'registry/repository@sha256:... (or a layout path with --oci-layout)')

@@ -18,6 +18,7 @@ interface FetchFlags extends TargetFlags {
 
 export function manifestCommand(getContext: (cmd: Command) => CliContext): Command {
   const manifest = new Command('manifest').description('manifest operations');
+  manifest.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest fetch --pretty registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest delete registry.example.com/filters/example:v0.1');
 
   const fetch = new Command('fetch')
     .description('print a manifest (or write it to a file), verified against its digest')
@@ -39,8 +40,14 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
     if (flags.descriptor) out = `${JSON.stringify(descriptor, null, flags.pretty ? 2 : undefined)}\n`;
     else if (flags.pretty) out = `${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n`;
     else out = bytes;
-    if (flags.output && flags.output !== '-') await writeFileAtomic(resolvePath(ctx.io.cwd, flags.output), out);
-    else ctx.io.stdout.write(out);
+    if (flags.output && flags.output !== '-') {
+      const path = resolvePath(ctx.io.cwd, flags.output);
+      await writeFileAtomic(path, out);
+      // stdout is free: say what was written, and give --format json its one document.
+      ctx.out(`Fetched ${reference} to ${flags.output}`);
+      ctx.out(`Digest: ${descriptor.digest}`);
+      ctx.json({ reference, path, ...descriptor });
+    } else ctx.io.stdout.write(out);
   });
 
   const del = new Command('delete')

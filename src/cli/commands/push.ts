@@ -70,7 +70,7 @@ Examples:
       onWarning: (m) => ctx.warn(m),
     };
     const opened = await openTarget(ctx, reference, flags, { write: true });
-    const display = await TransferDisplay.create(ctx, 'Uploading', `Preparing ${reference}`);
+    const display = await TransferDisplay.create(ctx, 'Uploading', `Preparing ${reference}`, { doneOnFullSize: false });
     let result;
     try {
       result = await pushArtifact({

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { WasmOciError } from '../../errors.js';
 import { renderArtifact } from '../../render/render-artifact.js';
 import { IMAGE_PULL_POLICIES, PLUGIN_PHASES, RENDER_KINDS, type ImagePullPolicy, type PluginPhase, type RenderKind } from '../../render/types.js';
@@ -25,7 +25,7 @@ interface RenderFlags extends TargetFlags {
 
 function integer(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n)) throw Object.assign(new Error(`--priority needs an integer, not "${value}"`), { usage: true });
+  if (value.trim() === '' || !Number.isInteger(n)) throw new InvalidArgumentError('--priority needs an integer.');
   return n;
 }
 

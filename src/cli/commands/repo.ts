@@ -7,6 +7,7 @@ import { openTarget } from '../target.js';
 
 export function repoCommand(getContext: (cmd: Command) => CliContext): Command {
   const repo = new Command('repo').description('repository operations');
+  repo.addHelpText('after', '\nExample:\n  $ wasm-oci repo tags --last v0.1 registry.example.com/filters/example');
   const tags = new Command('tags')
     .description('list the tags of a repository (every page)')
     .argument('<repository>', 'registry/repository (or a layout path with --oci-layout)')
