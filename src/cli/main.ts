@@ -28,6 +28,8 @@ export function allCommands(root: Command): Command[] {
  */
 function printUsageAfterErrors(root: Command): void {
   for (const cmd of allCommands(root)) {
+    // Commands built with `new Command` do not inherit exitOverride: without it commander exits 1 itself.
+    cmd.exitOverride();
     cmd.showHelpAfterError(false);
     cmd.configureOutput({
       outputError: (message, write) => {

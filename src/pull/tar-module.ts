@@ -100,6 +100,9 @@ export async function extractFromTarLayer(
   } catch (err) {
     source.destroy();
     extract.destroy();
+    // Promise.all rejects at the first failure while the other side may still be opening a temp
+    // file: wait for both, so the caller's cleanup runs after the last file exists, not before.
+    await Promise.allSettled([done, consume]);
     throw classifyTarError(err, desc);
   }
   return out;

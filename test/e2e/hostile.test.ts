@@ -99,6 +99,8 @@ interface CaseSpec {
   exit: number;
   /** What stderr must say (the refusal reason, in words a user understands). */
   message?: RegExp;
+  /** Where the message is (default stderr; inspect reports a refusal among its verdicts). */
+  messageIn?: 'stdout' | 'stderr';
   box: Sandbox;
   /** Directories (relative to the sandbox root) where new files are legitimate besides `out/`. */
   writable?: string[];
@@ -121,7 +123,8 @@ async function record(spec: CaseSpec): Promise<void> {
     if (touched > 0 && !s.contactAllowed) contacted.push(`${s.name} (${touched})`);
   }
   const printed = SECRETS.filter((s) => result.stdout.includes(s) || result.stderr.includes(s)).length;
-  const messageOk = spec.message ? spec.message.test(result.stderr) : true;
+  const messageText = spec.messageIn === 'stdout' ? result.stdout : result.stderr;
+  const messageOk = spec.message ? spec.message.test(messageText) : true;
   // A refusal writes nothing at all into the output directory.
   const nothingWritten = spec.expect === 'work' || written.length === 0;
   const asExpected = result.code === spec.exit && messageOk && contacted.length === 0 && nothingWritten;
@@ -129,7 +132,7 @@ async function record(spec: CaseSpec): Promise<void> {
 
   const detail = `\nexit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
   assert.equal(result.code, spec.exit, `exit code${detail}`);
-  if (spec.message) assert.match(result.stderr, spec.message, `error message${detail}`);
+  if (spec.message) assert.match(messageText, spec.message, `error message${detail}`);
   assert.deepEqual(escapes, [], 'nothing written outside the output directory');
   assert.deepEqual(partials, [], 'no partial file left');
   assert.deepEqual(contacted, [], 'origins that must not be contacted were not');
@@ -236,6 +239,29 @@ describe('hostile registry: compat tar layers', () => {
       const box = await sandbox(t, async (root) => writeFile(join(root, 'victim.txt'), 'precious'));
       const result = await pull(reg.ref('v1'), box.out, '--plain-http', ...(c.extra ?? []));
       await record({ name: `compat tar: ${c.label}`, expect: 'refuse', result, exit: c.exit, message: c.message, box });
+      assert.equal(await readFile(join(box.root, 'victim.txt'), 'utf8'), 'precious');
+    });
+  }
+
+  const inspectCases: Array<{ label: string; entries: TarEntrySpec[]; message: RegExp; extra?: string[] }> = [
+    { label: 'a symlink named plugin.wasm', entries: [{ name: 'plugin.wasm', type: 'symlink', linkname: '../victim.txt' }], message: /is a symlink/ },
+    { label: 'a gzip bomb plugin.wasm', entries: [{ name: 'plugin.wasm', zeros: 8 * 1024 * 1024 }], message: /over the limit of 1048576|exceeds 1048576/, extra: ['--module-size-limit', '1048576'] },
+  ];
+  for (const c of inspectCases) {
+    test(`inspect of a compat tar holding ${c.label} reports the refusal and writes nothing`, async (t) => {
+      const reg = await startHostileRegistry(t);
+      await compatArtifact(reg, 'v1', c.entries);
+      const box = await sandbox(t, async (root) => {
+        await writeFile(join(root, 'victim.txt'), 'precious');
+        await mkdir(join(root, 'tmp'));
+      });
+      // inspect extracts into a temp dir: point TMPDIR into the sandbox to see it is removed.
+      const result = await runCli(['inspect', reg.ref('v1'), '--plain-http', '--format', 'json', '--no-tty', ...(c.extra ?? [])], { env: { TMPDIR: join(box.root, 'tmp') } });
+      await record({ name: `inspect, compat tar: ${c.label}`, expect: 'refuse', result, exit: 0, message: c.message, messageIn: 'stdout', box, writable: ['tmp'] });
+      const report = JSON.parse(result.stdout) as { module?: { error?: string }; verdicts: Array<{ consumer: string; ok: boolean }> };
+      assert.match(report.module?.error ?? '', c.message);
+      assert.equal(report.verdicts.find((v) => v.consumer === 'istio')?.ok, false, 'Istio would not load it');
+      assert.deepEqual(await readdir(join(box.root, 'tmp')), [], 'the temp extraction dir is removed');
       assert.equal(await readFile(join(box.root, 'victim.txt'), 'utf8'), 'precious');
     });
   }

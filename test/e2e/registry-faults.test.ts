@@ -98,6 +98,29 @@ test('a connection reset in the middle of a blob is resumed with Range and the p
   b.done();
 });
 
+test('a body that ends early without a transport error is resumed once, and refused when it keeps ending early', async (t) => {
+  const b = await bed(t);
+  await pushDirect(b, 'short:v1', FILTER);
+  const module = await readFile(FILTER);
+  const layer = digestOfBytes(module);
+  b.proxy.addFault({ match: blobGetOf(layer), fault: { kind: 'truncate' }, times: 1 });
+  const out = join(b.dir, 'out');
+  ok(await runCli(['pull', `${b.proxy.host}/short:v1`, '--plain-http', '-o', out]), 'pull through one short body');
+  assert.deepEqual(await readFile(join(out, 'example-filter.wasm')), module);
+  const resumed = b.proxy.requests.filter(blobGetOf(layer));
+  assert.equal(resumed.length, 2);
+  assert.equal(resumed[1]!.headers.range, `bytes=${Math.floor(module.length / 2)}-`, 'resumed where the short body stopped');
+
+  b.proxy.addFault({ match: blobGetOf(layer), fault: { kind: 'truncate' } });
+  const out2 = join(b.dir, 'out2');
+  await mkdir(out2);
+  const failed = await runCli(['pull', `${b.proxy.host}/short:v1`, '--plain-http', '-o', out2]);
+  assert.equal(failed.code, exitOf('E_NETWORK'), failed.stderr);
+  assert.match(failed.stderr, new RegExp(`${layer} ended after \\d+ of ${module.length} bytes`));
+  assert.deepEqual(await readdir(out2), [], 'nothing written');
+  b.done();
+});
+
 test('429 with Retry-After: 1 is waited out; a burst of 503s is retried; a 503 that never ends gives up', async (t) => {
   const b = await bed(t);
   const digest = await pushDirect(b, 'busy:v1', FILTER);
