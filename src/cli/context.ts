@@ -68,7 +68,9 @@ export class CliContext {
 /** NO_COLOR (no-color.org) turns colours off; FORCE_COLOR turns them on even without a terminal. */
 export function colorLevel(io: CliIO, stream: { isTTY?: boolean }): 0 | 1 | 2 | 3 {
   const force = io.env.FORCE_COLOR;
-  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') {
+  // As chalk reads it: FORCE_COLOR=0 (or false) forces colours off, any other value on.
+  if (force === '0' || force === 'false') return 0;
+  if (force !== undefined && force !== '') {
     const n = Number(force);
     return n >= 1 && n <= 3 ? (n as 1 | 2 | 3) : 1;
   }

@@ -46,7 +46,12 @@ export interface HttpClientOptions {
   userAgent?: string;
   /** One line per request and per response, secrets redacted. */
   onDebug?: (line: string) => void;
+  /** Longest wait for response headers, and longest silence inside a body (default 60 s). */
+  timeoutMs?: number;
 }
+
+/** undici waits 300 s by default; a stalled registry should become a retried network error sooner. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_USER_AGENT = 'wasm-oci/0.1';
 
@@ -125,8 +130,10 @@ export function mapNetworkError(err: unknown, url: URL, plainHttp: boolean, sign
 }
 
 /** Builds the undici Agent: keep-alive connection reuse per origin, TLS options as oras spells them. */
-export function createAgent(options: Pick<HttpClientOptions, 'insecure' | 'ca'> = {}): Agent {
+export function createAgent(options: Pick<HttpClientOptions, 'insecure' | 'ca' | 'timeoutMs'> = {}): Agent {
   return new Agent({
+    headersTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    bodyTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 600_000,
     connect: {

@@ -1,9 +1,10 @@
-import { WasmOciError } from '../errors.js';
+import { WasmOciError, isWasmOciError } from '../errors.js';
 import { digestOf, isValidDigest, parseDigest } from '../oci/digest.js';
 import { LIMITS, MANIFEST_ACCEPT } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import type { RegistryContext } from './context.js';
 import { discardBody, headerValue } from './http.js';
+import { backoffDelay } from './retry.js';
 import { checkDeclaredLength, readBounded } from './read-body.js';
 import { responseError, type ErrorContext } from './response-error.js';
 import { requestFollowingRedirects } from './blob-fetch.js';
@@ -49,18 +50,30 @@ function verifyDigest(content: Uint8Array, expected: string, what: string): stri
  */
 export async function fetchManifest(ctx: RegistryContext, repository: string, reference: string, options: { scopes: string[]; signal?: AbortSignal; accept?: string }): Promise<{ descriptor: Descriptor; content: Uint8Array }> {
   const url = new URL(`/v2/${repository}/manifests/${reference}`, ctx.origin);
-  const res = await requestFollowingRedirects(ctx, {
-    method: 'GET', url, scopes: options.scopes, signal: options.signal,
-    headers: { accept: options.accept ?? MANIFEST_ACCEPT_HEADER },
-  });
-  if (res.status !== 200) throw await responseError(res, manifestCtx(ctx, repository, reference));
-  try {
-    checkDeclaredLength(headerValue(res, 'content-length'), LIMITS.manifestBytes, 'manifest');
-  } catch (err) {
-    await discardBody(res.body);
-    throw err;
+  let res: Awaited<ReturnType<typeof requestFollowingRedirects>>;
+  let content: Buffer;
+  for (let attempt = 1; ; attempt++) {
+    res = await requestFollowingRedirects(ctx, {
+      method: 'GET', url, scopes: options.scopes, signal: options.signal,
+      headers: { accept: options.accept ?? MANIFEST_ACCEPT_HEADER },
+    });
+    if (res.status !== 200) throw await responseError(res, manifestCtx(ctx, repository, reference));
+    try {
+      checkDeclaredLength(headerValue(res, 'content-length'), LIMITS.manifestBytes, 'manifest');
+    } catch (err) {
+      await discardBody(res.body);
+      throw err;
+    }
+    try {
+      content = await readBounded(res.body, LIMITS.manifestBytes, 'manifest');
+      break;
+    } catch (err) {
+      // The retry layer only sees status lines; a body cut after them is retried here (a manifest is small).
+      if (!isWasmOciError(err, 'E_NETWORK') || attempt >= ctx.retryPolicy.maxAttempts || options.signal?.aborted) throw err;
+      ctx.onDebug?.(`${err.message}; fetching the manifest again`);
+      await ctx.clock.sleep(backoffDelay(attempt, ctx.retryPolicy), options.signal);
+    }
   }
-  const content = await readBounded(res.body, LIMITS.manifestBytes, 'manifest');
   const header = headerValue(res, 'docker-content-digest');
   let digest: string;
   if (isDigestReference(reference)) {

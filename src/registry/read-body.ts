@@ -23,6 +23,10 @@ export async function readBounded(body: Readable, limit: number, what: string, t
       chunks.push(buf);
       total += buf.length;
     }
+  } catch (err) {
+    if (err instanceof WasmOciError) throw err;
+    // A connection cut after the status line surfaces here, past the retry layer: type it so callers can retry.
+    throw new WasmOciError('E_NETWORK', `connection lost while reading the ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   } finally {
     if (!body.destroyed && !body.readableEnded) body.destroy();
   }

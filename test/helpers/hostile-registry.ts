@@ -215,12 +215,7 @@ export async function startOtherOrigin(
   return startTestServer(t, handler, options);
 }
 
-export interface SecretProbe {
-  /** Literals that must never reach another origin (password, base64 of user:pass, tokens). */
-  secrets: string[];
-}
-
-/** Requests to `server` that carry an Authorization header or any of the secrets (URL, headers, body). */
+/** The requests that carry an Authorization header or any of `secrets` (password, base64 of user:pass, token) in URL, headers or body. */
 export function requestsCarryingSecrets(requests: readonly RecordedRequest[], secrets: readonly string[]): RecordedRequest[] {
   return requests.filter((r) => {
     if (r.headers.authorization !== undefined || r.headers['proxy-authorization'] !== undefined) return true;
