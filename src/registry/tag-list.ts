@@ -38,5 +38,7 @@ export async function listTags(ctx: RegistryContext, repository: string, options
     if (doc && Array.isArray(doc.tags)) for (const t of doc.tags) if (typeof t === 'string') tags.push(t);
     url = nextPageUrl(headerValue(res, 'link'), url, ctx.origin);
   }
-  return tags;
+  // Distribution 2.8 ignores `last` and `n` and answers every tag at once: apply `last` here too.
+  const last = options.last;
+  return last === undefined ? tags : tags.filter((t) => t > last);
 }

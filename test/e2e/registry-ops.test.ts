@@ -48,6 +48,8 @@ test(`repo tags lists all ${TAG_COUNT + 1} tags, directly and when the registry 
 
   const direct = ok(await runCli(['repo', 'tags', `${reg.host}/many`, '--plain-http']), 'repo tags');
   assert.deepEqual(direct.stdout.trim().split('\n').sort(), expected);
+  const after = ok(await runCli(['repo', 'tags', `${reg.host}/many`, '--plain-http', '--last', 't100']), 'repo tags --last');
+  assert.deepEqual(after.stdout.trim().split('\n').sort(), expected.filter((x) => x > 't100'));
 
   // Distribution 2.8 ignores `n` and `last` and always answers in one page, so a proxy in front of
   // it cuts that real list into pages linked by `Link: <...>; rel="next"`, as the spec paginates.
