@@ -23,8 +23,10 @@ test('token realm: private and loopback realms refused unless the registry host 
     assert.throws(() => checkTokenRealm(new URL(realm), new URL('https://registry.example.com')), insecure, realm);
   }
   checkTokenRealm(new URL('https://10.0.0.5:5001/token'), new URL('https://10.0.0.5:5000'));
-  // A registry on this machine with its token issuer on this machine (the test bed's setup).
-  checkTokenRealm(new URL('http://127.0.0.1:9999/token'), new URL('http://localhost:5000'));
+  // The registry's own host on another port is its own token service (the test bed's setup);
+  // another loopback name is another host (DESIGN.md section 7).
+  checkTokenRealm(new URL('http://127.0.0.1:9999/token'), new URL('http://127.0.0.1:5000'));
+  assert.throws(() => checkTokenRealm(new URL('http://127.0.0.1:9999/token'), new URL('http://localhost:5000')), insecure);
   assert.throws(() => checkTokenRealm(new URL('https://10.0.0.6/token'), new URL('https://10.0.0.5')), insecure);
   assert.throws(() => checkTokenRealm(new URL('file:///etc/passwd'), new URL('https://r.example')), insecure);
 });
