@@ -50,7 +50,7 @@ Examples:
         hint: 'Give the destination a tag, or no tag to keep the source tag.',
       });
     }
-    const display = await TransferDisplay.create(ctx, 'Copying', `Resolving ${source}`);
+    const display = await TransferDisplay.create(ctx, 'Copying', `Resolving ${source}`, { doneOnFullSize: false });
     let result: CopyResult | ConvertResult;
     try {
       result = flags.profile
