@@ -28,7 +28,7 @@ export async function statRegularFile(path: string, what = 'file'): Promise<{ si
 export async function digestFile(path: string, signal?: AbortSignal): Promise<{ digest: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  const stream = createReadStream(path, { highWaterMark: 1024 * 1024, signal });
+  const stream = createReadStream(path, { highWaterMark: 128 * 1024, signal });
   try {
     for await (const chunk of stream) {
       hash.update(chunk as Buffer);

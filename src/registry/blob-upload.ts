@@ -20,7 +20,7 @@ export interface UploadOptions extends TransferOptions {
 /** One streamed PUT is what Distribution ingests fastest (curl -T speed); chunks only for huge blobs. */
 export const DEFAULT_MONOLITHIC_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
-const UPLOAD_HIGH_WATER_MARK = 1024 * 1024;
+const UPLOAD_HIGH_WATER_MARK = 128 * 1024;
 
 /** Counts bytes on their way to the socket for onProgress. */
 class Counter extends Transform {

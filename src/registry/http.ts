@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from './undici-core.js';
 import { WasmOciError, isWasmOciError } from '../errors.js';
 import { redactHeader, redactUrl } from './redact.js';
 
@@ -174,8 +174,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       const started = Date.now();
       debug?.(`> ${req.method} ${redactUrl(url)}${debugHeaders(headers)}`);
       try {
-        const res = await undiciRequest(url, {
-          dispatcher,
+        const res = await dispatcher.request({
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
           method: req.method,
           headers,
           body: body ?? null,
