@@ -17,8 +17,8 @@ if [ -d node_modules/keytar ] && [ ! -f node_modules/keytar/build/Release/keytar
   npm rebuild keytar >/dev/null 2>&1 && echo "keytar built" || echo "keytar could not be built; keychain via keytar unavailable"
 fi
 
-step "build (tsc)"
-npx tsc -p . || failed+=("tsc")
+step "build (tsc + bundle)"
+npm run --silent build || failed+=("build")
 
 # Run only compiled tests whose TypeScript source still exists: dist/ may hold stale output of
 # deleted tests, and it is not wiped because other processes may be reading it.

@@ -93,13 +93,13 @@ Examples:
 }
 
 /** Runs the CLI with `args` (without node and script) and resolves to the exit code; never calls process.exit. */
-export async function main(args: string[], io: CliIO = defaultIO()): Promise<number> {
+export async function main(args: string[], io: CliIO = defaultIO(), version?: string): Promise<number> {
   let ctx: CliContext | undefined;
   const getContext = (cmd: Command): CliContext => {
     ctx ??= new CliContext(io, cmd.optsWithGlobals() as GlobalFlags);
     return ctx;
   };
-  const program = buildProgram(io, getContext, await readVersion());
+  const program = buildProgram(io, getContext, version ?? (await readVersion()));
   // `wasm-oci help exit-codes` reads naturally but commander's help command would only show usage.
   if (args[0] === 'help' && args[1] === 'exit-codes') args = ['exit-codes', ...args.slice(2)];
   try {

@@ -55,5 +55,5 @@ export async function readHead(path: string, length: number): Promise<Uint8Array
 
 /** Content that re-opens the file on every call, from `offset` on (a resumed upload). */
 export function fileContent(path: string): Content {
-  return (offset?: number): Readable => createReadStream(path, { start: offset ?? 0, highWaterMark: 1024 * 1024 });
+  return (offset?: number): Readable => createReadStream(path, { start: offset ?? 0, highWaterMark: 256 * 1024 });
 }
