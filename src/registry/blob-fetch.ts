@@ -12,7 +12,7 @@ import { backoffDelay } from './retry.js';
 
 const MAX_REDIRECTS = 10;
 /** Bigger reads from the socket: fewer, larger chunks through hash and disk. */
-const BLOB_HIGH_WATER_MARK = 128 * 1024;
+const BLOB_HIGH_WATER_MARK = 1024 * 1024;
 
 /**
  * GET or HEAD following redirects by hand: blob GETs are commonly redirected to S3 or a CDN,

@@ -138,10 +138,12 @@ test('links and devices under other names are skipped, never written', async (t)
   assert.equal(r.module?.name, 'plugin.wasm');
 });
 
-test('a blob whose bytes do not match its digest leaves no file (lying store)', async (t) => {
+// Stores hold bytes that do not match (a corrupted layout, a hostile registry); the Fetcher's
+// verifying stream is what catches them, once, and extraction must then leave nothing behind.
+test('a blob whose bytes do not match its digest leaves no file (corrupted store)', async (t) => {
   const sandbox = await makeTempDir(t);
   const out = join(sandbox, 'out');
-  const fetcher = new MemoryFetcher({ verify: false });
+  const fetcher = new MemoryFetcher({ verify: true });
   const good = await moduleBytes();
   const desc = fetcher.add(good, 'application/wasm', { [TITLE]: 'filter.wasm' });
   const tampered = Buffer.from(good);
@@ -155,7 +157,7 @@ test('a blob whose bytes do not match its digest leaves no file (lying store)', 
 
 test('a blob longer than its descriptor says fails with E_SIZE_MISMATCH and leaves no file', async (t) => {
   const out = join(await makeTempDir(t), 'out');
-  const fetcher = new MemoryFetcher({ verify: false });
+  const fetcher = new MemoryFetcher({ verify: true });
   const desc = fetcher.add(Buffer.from('short'), 'text/plain', { [TITLE]: 'a.txt' });
   fetcher.put(desc.digest, Buffer.from('short and then a lot more'));
   await assert.rejects(extractArtifact({ manifest: manifestOf(fetcher, [desc]), fetcher, outputDir: out }), { code: 'E_SIZE_MISMATCH' });
