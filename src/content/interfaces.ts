@@ -96,3 +96,14 @@ export interface BlobResolver {
 export function hasBlobResolver(t: object): t is BlobResolver {
   return typeof (t as Partial<BlobResolver>).resolveBlob === 'function';
 }
+
+/**
+ * Stores content whose digest is not known yet, hashing it on the way: one pass over a large
+ * file instead of a hashing pass and then an upload. The body is a stream, so it is not retried.
+ */
+export interface UnknownPusher {
+  pushUnknown(mediaType: string, content: Readable, options?: TransferOptions & { size?: number }): Promise<Descriptor>;
+}
+export function hasUnknownPusher(t: object): t is UnknownPusher {
+  return typeof (t as Partial<UnknownPusher>).pushUnknown === 'function';
+}

@@ -8,7 +8,7 @@ import { WasmOciError } from '../errors.js';
 import { parseDigest, VerifyingStream } from '../oci/digest.js';
 import { ANNOTATIONS, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
-import type { BlobResolver, Content, Deleter, TagLister, Target, TargetInfo, TransferOptions } from './interfaces.js';
+import type { BlobResolver, Content, Deleter, TagLister, Target, TargetInfo, TransferOptions, UnknownPusher } from './interfaces.js';
 import { readAll } from './read-all.js';
 
 const LAYOUT_FILE = 'oci-layout';
@@ -26,7 +26,7 @@ export interface OciLayoutOptions {
  * `blobs/<alg>/<hex>`. Tags are `org.opencontainers.image.ref.name` annotations on
  * index.json entries, as skopeo and oras write them.
  */
-export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver {
+export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver, UnknownPusher {
   readonly root: string;
   readonly info: TargetInfo = { kind: 'oci-layout' };
   private readonly create: boolean;
@@ -124,6 +124,29 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver 
       const source = content instanceof Uint8Array ? Readable.from([Buffer.from(content)]) : await content();
       await pipeline(source, verify, createWriteStream(temp, { flags: 'wx' }), { signal: options.signal });
       await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async pushUnknown(mediaType: string, content: Readable, options: TransferOptions & { size?: number } = {}): Promise<Descriptor> {
+    await this.ensureLayout(true);
+    const dir = join(this.root, 'blobs', 'sha256');
+    await mkdir(dir, { recursive: true });
+    const temp = join(dir, `.upload-${randomBytes(6).toString('hex')}.tmp`);
+    const hasher = new VerifyingStream({ size: options.size });
+    const pending: Descriptor = { mediaType, digest: '', size: options.size ?? 0 };
+    if (options.onProgress) {
+      const onProgress = options.onProgress;
+      hasher.on('data', () => onProgress(pending, hasher.bytes));
+    }
+    try {
+      await pipeline(content, hasher, createWriteStream(temp, { flags: 'wx' }), { signal: options.signal });
+      const desc: Descriptor = { mediaType, digest: hasher.computed!, size: hasher.bytes };
+      // The same content may be there already; the rename replaces it with identical bytes.
+      await rename(temp, this.blobPath(desc.digest));
+      return desc;
     } catch (err) {
       await rm(temp, { force: true });
       throw err;

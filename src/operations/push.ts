@@ -1,8 +1,12 @@
-import type { Target } from '../content/interfaces.js';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { hasUnknownPusher, type Target } from '../content/interfaces.js';
 import { mapLimit } from '../content/concurrency.js';
+import { isWasmOciError } from '../errors.js';
+import { ANNOTATIONS } from '../oci/media-types.js';
 import { tagAll } from '../copy/copy.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
-import { pack } from '../pack/pack.js';
+import { pack, packStyleOf } from '../pack/pack.js';
 import type { PackOptions } from '../pack/types.js';
 import type { WasmInfo } from '../wasm/types.js';
 
@@ -32,12 +36,15 @@ export interface PushResult {
  */
 export async function pushArtifact(options: PushArtifactOptions): Promise<PushResult> {
   const { target, signal } = options;
-  const packed = await pack(options.pack);
+  const early = await pushLargeFilesInOnePass(options);
+  const packed = await pack({ ...options.pack, digests: early });
+  const earlyDigests = new Set([...early.values()].map((d) => d.digest));
   try {
     // The solo profile's config is also its first layer: report it under that layer's title.
     const titled = new Map(packed.manifest.layers.map((l) => [l.digest, l]));
     const blobs = packed.blobs.map((b) => ({ ...b, descriptor: titled.get(b.descriptor.digest) ?? b.descriptor }));
     const results = await mapLimit(blobs, options.concurrency ?? 3, async (blob) => {
+      if (earlyDigests.has(blob.descriptor.digest)) return { descriptor: blob.descriptor, action: 'uploaded' as const };
       if (await target.exists(blob.descriptor, { signal })) {
         options.onBlob?.(blob.descriptor, 'exists');
         return { descriptor: blob.descriptor, action: 'exists' as const };
@@ -69,4 +76,46 @@ async function tagAllAfterPush(target: Target, desc: Descriptor, bytes: Uint8Arr
   // A registry stores the manifest with its first tag in one PUT; a layout stores it, then tags.
   if (!('pushReference' in target)) await target.push(desc, bytes, { signal });
   await tagAll(target, desc, bytes, tags, signal);
+}
+
+/** Files at least this large are uploaded while they are hashed, instead of hashed and then uploaded. */
+export const SINGLE_PASS_MIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Uploads each large file of the artifact in one pass (the target hashes it on the way) before
+ * the manifest is built from the digests that come back: a second read of a 1 GiB layer costs as
+ * much as a sixth of the upload. The price is no "exists" check for those files (it needs the
+ * digest first). A failure here is not fatal: the file then goes the ordinary, retried way.
+ * The compat profile is left out: its layer is a tar built from the file, not the file.
+ */
+async function pushLargeFilesInOnePass(options: PushArtifactOptions): Promise<Map<string, { digest: string; size: number }>> {
+  const early = new Map<string, { digest: string; size: number }>();
+  const { target, signal } = options;
+  if (!hasUnknownPusher(target) || packStyleOf(options.pack) === 'compat') return early;
+  const large: Array<{ path: string; mediaType?: string; size: number }> = [];
+  for (const file of options.pack.files) {
+    const size = await stat(file.path).then((s) => (s.isFile() ? s.size : 0), () => 0);
+    if (size >= SINGLE_PASS_MIN_BYTES && !large.some((f) => f.path === file.path)) large.push({ ...file, size });
+  }
+  await mapLimit(large, options.concurrency ?? 3, async (file) => {
+    const pending = {
+      mediaType: file.mediaType ?? 'application/octet-stream',
+      digest: `pending:${file.path}`,
+      size: file.size,
+      annotations: { [ANNOTATIONS.title]: file.path },
+    };
+    try {
+      const desc = await target.pushUnknown(pending.mediaType, createReadStream(file.path, { highWaterMark: 256 * 1024 }), {
+        signal,
+        size: file.size,
+        onProgress: options.onProgress ? (_d, done) => options.onProgress!(pending, done) : undefined,
+      });
+      early.set(file.path, { digest: desc.digest, size: desc.size });
+      options.onBlob?.(pending, 'uploaded');
+    } catch (err) {
+      if (signal?.aborted || !isWasmOciError(err) || !['E_NETWORK', 'E_REGISTRY'].includes(err.code)) throw err;
+      options.pack.onWarning?.(`one-pass upload of ${file.path} failed (${err.message}); uploading it the ordinary way`);
+    }
+  });
+  return early;
 }

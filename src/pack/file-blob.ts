@@ -25,7 +25,9 @@ export async function statRegularFile(path: string, what = 'file'): Promise<{ si
 }
 
 /** Streams the file once through sha256: constant memory whatever its size. */
-export async function digestFile(path: string, signal?: AbortSignal): Promise<{ digest: string; size: number }> {
+export async function digestFile(path: string, signal?: AbortSignal, known?: ReadonlyMap<string, { digest: string; size: number }>): Promise<{ digest: string; size: number }> {
+  const hashed = known?.get(path);
+  if (hashed) return hashed;
   const hash = createHash('sha256');
   let size = 0;
   const stream = createReadStream(path, { highWaterMark: 128 * 1024, signal });

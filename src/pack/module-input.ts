@@ -5,6 +5,7 @@ import { inspectWasm, sniffWasm } from '../wasm/inspect.js';
 import { encodeRuntimeConfig, generateRuntimeConfig, parseRuntimeConfig } from '../wasm/runtime-config.js';
 import type { WasmInfo, WasmKind } from '../wasm/types.js';
 import { digestFile, readHead, statRegularFile } from './file-blob.js';
+import type { PackOptions } from './types.js';
 
 /**
  * Modules up to this size are read once into memory, inspected and hashed from the same bytes.
@@ -26,7 +27,7 @@ export interface ModuleInput {
 }
 
 /** Loads the module of a profile push; a file that is not Wasm is refused with E_NOT_WASM. */
-export async function loadModule(path: string, options: { signal?: AbortSignal; onWarning?: (m: string) => void } = {}): Promise<ModuleInput> {
+export async function loadModule(path: string, options: Pick<PackOptions, 'signal' | 'onWarning' | 'digests'> = {}): Promise<ModuleInput> {
   const { size } = await statRegularFile(path, 'module');
   const title = basename(path);
   if (size <= INSPECT_LIMIT) {
@@ -41,7 +42,7 @@ export async function loadModule(path: string, options: { signal?: AbortSignal; 
     throw new WasmOciError('E_NOT_WASM', `${path} is not a WebAssembly module or component`);
   }
   options.onWarning?.(`${path} is ${size} bytes; only its header was checked (modules over ${INSPECT_LIMIT} bytes are not inspected)`);
-  const { digest, size: hashed } = await digestFile(path, options.signal);
+  const { digest, size: hashed } = await digestFile(path, options.signal, options.digests);
   return { path, title, digest, size: hashed, kind };
 }
 

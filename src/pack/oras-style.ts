@@ -83,7 +83,7 @@ export async function packOrasStyle(options: PackOptions, created: Date): Promis
     if (titles.has(title)) throw new WasmOciError('E_INVALID_INPUT', `file "${title}" is given twice`);
     titles.add(title);
     await statRegularFile(file.path, 'file');
-    const { digest, size } = await digestFile(file.path, options.signal);
+    const { digest, size } = await digestFile(file.path, options.signal, options.digests);
     const layer = makeDescriptor(file.mediaType || MEDIA_TYPES.orasDefaultLayer, digest, size, {
       annotations: fileAnnotations(title, options.annotations, [file.path, title]),
     });

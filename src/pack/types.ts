@@ -39,6 +39,8 @@ export interface PackOptions {
   tempDir?: string;
   signal?: AbortSignal;
   onWarning?: (message: string) => void;
+  /** Files already hashed (while they were uploaded in one pass), by path as given: not read again. */
+  digests?: ReadonlyMap<string, { digest: string; size: number }>;
 }
 
 export interface PackedBlob {

@@ -182,7 +182,7 @@ async function uploadChunks(ctx: RegistryContext, start: URL, desc: Descriptor, 
  * hashed on the way, then PUT `?digest=` with what was computed. The body cannot be replayed, so
  * a failure is not retried.
  */
-export async function uploadUnknown(ctx: RegistryContext, repository: string, mediaType: string, source: Readable, options: TransferOptions & { scopes: string[] }): Promise<Descriptor> {
+export async function uploadUnknown(ctx: RegistryContext, repository: string, mediaType: string, source: Readable, options: TransferOptions & { scopes: string[]; size?: number }): Promise<Descriptor> {
   const ectx = errCtx(ctx, repository, {});
   const session = await startUpload(ctx, repository, options.scopes, options.signal, ectx);
   const hasher = new VerifyingStream();
@@ -199,7 +199,8 @@ export async function uploadUnknown(ctx: RegistryContext, repository: string, me
     url: session.location,
     scopes: options.scopes,
     signal: options.signal,
-    headers: { 'content-type': 'application/octet-stream' },
+    // With the size known the body is sent with a Content-Length, as a monolithic PUT would be.
+    headers: { 'content-type': 'application/octet-stream', ...(options.size !== undefined ? { 'content-length': String(options.size) } : {}) },
     body,
   });
   await piped;

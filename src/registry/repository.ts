@@ -40,7 +40,7 @@ export interface RemoteRepository extends Target, TagLister, Deleter, ReferenceP
   /** GET a manifest by tag or digest in one request: its descriptor and its verified bytes. */
   fetchReference(reference: string, options?: { signal?: AbortSignal }): Promise<{ descriptor: Descriptor; content: Uint8Array }>;
   /** Uploads a blob whose digest is not known yet, hashing it on the way (one pass, not retried). */
-  pushUnknown(mediaType: string, content: Readable, options?: TransferOptions): Promise<Descriptor>;
+  pushUnknown(mediaType: string, content: Readable, options?: TransferOptions & { size?: number }): Promise<Descriptor>;
   /** Closes the connections this repository opened (not those of a shared context). */
   close(): Promise<void>;
 }

@@ -124,3 +124,25 @@ test('skopeo pushes layouts of every format to the registry and our pull extract
     assert.equal(sha256(await readFile(doc.module.path)), sha256(module), `${name}: identical module`);
   }
 });
+
+test('a layer of 64 MiB or more is uploaded in one pass (streamed PATCH hashed on the way) and pulls back identical', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  const { randomBytes } = await import('node:crypto');
+  const { writeFile } = await import('node:fs/promises');
+  const { countRequests } = await import('../helpers/distribution.js');
+  const big = randomBytes(64 * 1024 * 1024 + 123);
+  await writeFile(join(dir, 'big.bin'), big);
+  const ref = `${reg.host}/onepass:v1`;
+  const pushed = await runCli(['push', ref, '--plain-http', 'big.bin:application/octet-stream'], { cwd: dir });
+  assert.equal(pushed.code, 0, pushed.stderr);
+  assert.match(pushed.stdout, /^Uploaded +big\.bin 64\.0 MiB$/m);
+  const layer = JSON.parse(await skopeoInspectRaw(`docker://${ref}`, skopeoOptsFor(reg))).layers[0];
+  assert.equal(layer.digest, `sha256:${sha256(big)}`, 'the digest computed while uploading is the content digest');
+  assert.equal(layer.size, big.length);
+  assert.equal(await countRequests(reg, { method: 'PATCH', pathIncludes: '/onepass/blobs/uploads/' }), 1, 'one streamed PATCH');
+  assert.equal(await countRequests(reg, { method: 'HEAD', pathIncludes: layer.digest }), 0, 'no exists check: it would need a hashing pass first');
+  const pulled = await runCli(['pull', ref, '--plain-http', '-o', 'out'], { cwd: dir });
+  assert.equal(pulled.code, 0, pulled.stderr);
+  assert.equal(sha256(await readFile(join(dir, 'out', 'big.bin'))), sha256(big));
+});

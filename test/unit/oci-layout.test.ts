@@ -105,3 +105,15 @@ test('copy between layouts moves every blob, skips those present, and tags', asy
   await copyReference(src, 'v1', dst, ['v2'], { onCopy: (d, action) => actions.push(action) });
   assert.deepEqual(actions, ['skipped', 'skipped', 'skipped']);
 });
+
+test('pushUnknown hashes while it writes, stores under the computed digest, and leaves no temp file', async (t) => {
+  const dir = await makeTempDir(t);
+  const store = new OciLayoutStore(dir, { create: true });
+  const { Readable } = await import('node:stream');
+  const body = Buffer.from('streamed once');
+  const desc = await store.pushUnknown('application/octet-stream', Readable.from([body]), { size: body.length });
+  assert.deepEqual(desc, { mediaType: 'application/octet-stream', digest: digestOf(body), size: body.length });
+  assert.deepEqual(await readdir(join(dir, 'blobs', 'sha256')), [desc.digest.slice(7)]);
+  await assert.rejects(store.pushUnknown('application/octet-stream', Readable.from([body]), { size: 3 }), (err) => isWasmOciError(err, 'E_SIZE_MISMATCH'));
+  assert.deepEqual(await readdir(join(dir, 'blobs', 'sha256')), [desc.digest.slice(7)], 'a failed push leaves nothing');
+});
