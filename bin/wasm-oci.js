@@ -1,24 +1,41 @@
 #!/usr/bin/env node
-// Thin launcher. `--version` is answered before any module loads, so start-up stays close to `node -e 0`.
-import { readFileSync, statSync } from 'node:fs';
+'use strict';
+// Thin launcher, CommonJS on purpose: `--version` is answered before any ES module loads, so
+// start-up stays close to `node -e 0` (an ESM entry point costs a few ms more).
+const { readFileSync, statSync } = require('node:fs');
+const { join } = require('node:path');
 
 const args = process.argv.slice(2);
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${version}\n`);
 } else {
+  run().catch((err) => {
+    process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
+    process.exit(1);
+  });
+}
+
+async function run() {
+  // `wasm-oci manifest fetch ... | head`: a reader that goes away is not an error of ours.
+  process.stdout.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  const v8 = require('node:v8');
   // undici parses HTTP with llhttp compiled to WebAssembly; V8's background tier-up of that module
   // to TurboFan briefly costs ~35 MiB of RSS, a third of our memory budget. Liftoff code parses
   // headers just as well for a CLI's few hundred requests.
-  const v8 = await import('node:v8');
   v8.setFlagsFromString('--liftoff-only');
   // V8 counts a Buffer's memory toward the next collection only after 64 MiB of such memory has
   // piled up, so blobs streamed in 64 KiB chunks leave tens of MiB of dead Buffers between
   // collections. A young-generation collection every 10 ms frees them; each costs well under 1 ms.
   v8.setFlagsFromString('--expose-gc');
-  const gc = (await import('node:vm')).runInNewContext('gc');
+  const gc = require('node:vm').runInNewContext('gc');
   setInterval(() => gc({ type: 'minor' }), 10).unref();
-  const { main } = await import(bundleIsCurrent() ? '../dist/cli/main.js' : '../dist/src/cli/main.js');
+  const entry = bundleIsCurrent() ? '../dist/cli/main.js' : '../dist/src/cli/main.js';
+  const { main } = await import(entry);
   const code = await main(args, undefined, version);
   process.exitCode = code;
   // A native handle (keytar's D-Bus connection) can keep the loop alive after the command is done;
@@ -29,7 +46,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
 /** The bundle (`npm run build`) when it is at least as new as the compiled sources (a bare `tsc` leaves it stale). */
 function bundleIsCurrent() {
   try {
-    const mtime = (p) => statSync(new URL(p, import.meta.url)).mtimeMs;
+    const mtime = (p) => statSync(join(__dirname, p)).mtimeMs;
     return mtime('../dist/cli/main.js') >= mtime('../dist/src/cli/main.js');
   } catch {
     return false;
