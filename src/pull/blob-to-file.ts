@@ -15,6 +15,6 @@ export async function fetchToFile(
   options: TransferOptions,
 ): Promise<{ digest: string; size: number }> {
   const source = await fetcher.fetch(desc, options);
-  await pipeline(source, createWriteStream(tempPath, { flags: 'wx', mode: 0o644, highWaterMark: 1024 * 1024 }), { signal: options.signal });
+  await pipeline(source, createWriteStream(tempPath, { flags: 'wx', mode: 0o644, highWaterMark: 4 * 1024 * 1024 }), { signal: options.signal });
   return { digest: desc.digest, size: desc.size };
 }
