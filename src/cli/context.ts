@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import { WasmOciError } from '../errors.js';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -29,11 +30,15 @@ export class CliContext {
   readonly errColor: ChalkInstance;
   private warned = new Set<string>();
 
-  constructor(io: CliIO, flags: GlobalFlags) {
+  /** Aborted on Ctrl-C or SIGTERM: operations stop, remove their temp files, and the CLI exits 130. */
+  readonly signal: AbortSignal;
+
+  constructor(io: CliIO, flags: GlobalFlags, signal: AbortSignal = new AbortController().signal) {
     this.io = io;
+    this.signal = signal;
     const format = flags.format ?? 'text';
     if (format !== 'text' && format !== 'json') {
-      throw Object.assign(new Error(`--format must be "text" or "json", not "${format}"`), { usage: true });
+      throw new WasmOciError('E_USAGE', `--format must be "text" or "json", not "${format}"`);
     }
     this.format = format;
     this.interactive = flags.tty !== false && io.stderr.isTTY === true && io.env.CI !== 'true' && io.env.TERM !== 'dumb';

@@ -95,8 +95,13 @@ Examples:
 /** Runs the CLI with `args` (without node and script) and resolves to the exit code; never calls process.exit. */
 export async function main(args: string[], io: CliIO = defaultIO(), version?: string): Promise<number> {
   let ctx: CliContext | undefined;
+  // Ctrl-C aborts the command's operations, which remove their temp and partial files on the way out.
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const getContext = (cmd: Command): CliContext => {
-    ctx ??= new CliContext(io, cmd.optsWithGlobals() as GlobalFlags);
+    ctx ??= new CliContext(io, cmd.optsWithGlobals() as GlobalFlags, abort.signal);
     return ctx;
   };
   const program = buildProgram(io, getContext, version ?? (await readVersion()));
@@ -116,10 +121,12 @@ export async function main(args: string[], io: CliIO = defaultIO(), version?: st
       }
       return USAGE_EXIT;
     }
-    // Usage problems found after parsing (conflicting flags) are ordinary E_USAGE errors.
-    const e = (err as { usage?: boolean }).usage ? new WasmOciError('E_USAGE', (err as Error).message) : err;
+    const e = abort.signal.aborted ? new WasmOciError('E_CANCELLED', 'cancelled', { cause: err }) : err;
     const c = ctx ?? new CliContext(io, { format: wantsJson(args) ? 'json' : 'text', tty: false });
     return renderError(c, e);
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
 }
 

@@ -59,7 +59,7 @@ export async function openTarget(ctx: CliContext, input: string, flags: TargetFl
     plainHttp: flags.plainHttp === true,
     insecure: flags.insecure === true,
     ca,
-    credentials: await credentialsFor(ctx, flags, options),
+    credentials: await credentialsFor(ctx, flags, options, parsed.registry),
     onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
     onWarning: (msg: string) => ctx.warn(msg),
   });
@@ -84,22 +84,34 @@ export async function readCaFile(path: string): Promise<string> {
   }
 }
 
-/** Flags first (`-u`/`-p`/`--password-stdin`/`--identity-token`), then docker's stores as docker and oras read them. */
-export async function credentialsFor(ctx: CliContext, flags: TargetFlags, options: OpenOptions = {}): Promise<CredentialFunc> {
+/** True when the user typed a credential on the command line (or asked for one on stdin). */
+export function hasFlagCredential(flags: TargetFlags): boolean {
+  return flags.identityToken !== undefined || flags.password !== undefined || flags.passwordStdin === true || flags.username !== undefined;
+}
+
+/**
+ * Flags first (`-u`/`-p`/`--password-stdin`/`--identity-token`), then docker's stores as docker
+ * and oras read them. A credential from flags belongs to `registry` alone: any other host that
+ * asks (another registry of a copy) gets what the stores hold for it, never the typed password.
+ */
+export async function credentialsFor(ctx: CliContext, flags: TargetFlags, options: OpenOptions = {}, registry?: string): Promise<CredentialFunc> {
   if (flags.password !== undefined && flags.passwordStdin) {
-    throw Object.assign(new Error('--password and --password-stdin cannot be used together'), { usage: true });
+    throw new WasmOciError('E_USAGE', '--password and --password-stdin cannot be used together');
   }
+  const { createCredentialStore } = await import('../credentials/store.js');
+  const fromStores = () =>
+    createCredentialStore({ configPaths: flags.registryConfig, env: ctx.io.env, onWarning: (m: string) => ctx.warn(m) }).credentialFunc();
   let password = flags.password;
   if (flags.passwordStdin) password = options.stdinSecret ? await options.stdinSecret() : await readStdinSecret(ctx);
   if (flags.identityToken !== undefined || password !== undefined || flags.username !== undefined) {
     const cred: Credential = flags.identityToken !== undefined
       ? { identityToken: flags.identityToken, ...(flags.username ? { username: flags.username } : {}) }
       : { username: flags.username, password };
-    return async () => cred;
+    if (registry === undefined) return async () => cred;
+    let others: CredentialFunc | undefined;
+    return async (host) => (host === registry ? cred : (others ??= fromStores())(host));
   }
-  const { createCredentialStore } = await import('../credentials/store.js');
-  const store = createCredentialStore({ configPaths: flags.registryConfig, env: ctx.io.env, onWarning: (m: string) => ctx.warn(m) });
-  return store.credentialFunc();
+  return fromStores();
 }
 
 export async function readStdinSecret(ctx: CliContext, flag = '--password-stdin'): Promise<string> {

@@ -5,7 +5,7 @@ import { convertArtifact, type ConvertResult } from '../../operations/convert.js
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addRemoteOptions, collect, type TargetFlags } from '../options.js';
 import { describeBlob, formatBytes, TransferDisplay } from '../progress.js';
-import { openTarget, readStdinSecret, requireRef } from '../target.js';
+import { hasFlagCredential, openTarget, readStdinSecret, requireRef } from '../target.js';
 
 interface CopyFlags extends TargetFlags {
   fromOciLayout?: boolean;
@@ -13,6 +13,10 @@ interface CopyFlags extends TargetFlags {
   concurrency: number;
   profile?: 'solo' | 'compat' | 'cncf';
   rootId?: string[];
+  fromUsername?: string;
+  fromPassword?: string;
+  toUsername?: string;
+  toPassword?: string;
 }
 
 export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
@@ -24,7 +28,11 @@ export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('--from-oci-layout', 'the source is an OCI image layout')
     .option('--to-oci-layout', 'the destination is an OCI image layout')
     .addOption(new Option('--profile <profile>', 're-package the module in this format instead of copying the manifest as is').choices(['solo', 'compat', 'cncf']))
-    .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect);
+    .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect)
+    .option('--from-username <username>', 'username for the source registry')
+    .option('--from-password <password>', 'password or token for the source registry')
+    .option('--to-username <username>', 'username for the destination registry')
+    .option('--to-password <password>', 'password or token for the destination registry');
   addConcurrencyOption(addRemoteOptions(cmd));
   cmd.addHelpText(
     'after',
@@ -38,8 +46,16 @@ Examples:
     const ctx = getContext(self);
     let secret: Promise<string> | undefined;
     const stdinSecret = () => (secret ??= readStdinSecret(ctx));
-    const src = await openTarget(ctx, source, { ...flags, ociLayout: flags.fromOciLayout }, { stdinSecret });
-    const dst = await openTarget(ctx, destination, { ...flags, ociLayout: flags.toOciLayout }, { write: true, stdinSecret });
+    const side = (username?: string, password?: string): TargetFlags =>
+      username !== undefined || password !== undefined ? { ...flags, username, password, passwordStdin: false, identityToken: undefined } : flags;
+    const src = await openTarget(ctx, source, { ...side(flags.fromUsername, flags.fromPassword), ociLayout: flags.fromOciLayout }, { stdinSecret });
+    const dst = await openTarget(ctx, destination, { ...side(flags.toUsername, flags.toPassword), ociLayout: flags.toOciLayout }, { write: true, stdinSecret });
+    // -u/-p name one account; typed for a copy between two registries it would go to both.
+    if (hasFlagCredential(flags) && src.kind === 'registry' && dst.kind === 'registry' && src.registry !== dst.registry) {
+      throw new WasmOciError('E_USAGE', `-u/-p would send one credential to both ${src.registry} and ${dst.registry}`, {
+        hint: 'use --from-username/--from-password and --to-username/--to-password',
+      });
+    }
     const srcRef = requireRef(src, source);
     // Without a tag on the destination, keep the source's tag (as oras copy does).
     const tags = dst.tags.length ? dst.tags : !dst.digest && !src.digest ? [srcRef] : [];
@@ -55,6 +71,7 @@ Examples:
     try {
       result = flags.profile
         ? await convertArtifact({
+        signal: ctx.signal,
             source: src.target,
             sourceRef: srcRef,
             destination: dst.target,
@@ -71,6 +88,7 @@ Examples:
             },
           })
         : await copyReference(src.target, srcRef, dst.target, tags, {
+        signal: ctx.signal,
             concurrency: flags.concurrency,
             mountFrom: sameRegistry ? src.repository : undefined,
             onProgress: display.onProgress,

@@ -37,7 +37,7 @@ Examples:
       return;
     }
     const opened = await openTarget(ctx, input, flags);
-    const result = await inspectReference({ target: opened.target, reference: requireRef(opened, input), moduleSizeLimit: flags.moduleSizeLimit });
+    const result = await inspectReference({ target: opened.target, reference: requireRef(opened, input), moduleSizeLimit: flags.moduleSizeLimit, signal: ctx.signal });
     ctx.json({
       reference: input,
       descriptor: result.descriptor,

@@ -43,6 +43,7 @@ Examples:
     let result;
     try {
       result = await pullArtifact({
+        signal: ctx.signal,
         target,
         reference: ref,
         outputDir,

@@ -74,6 +74,7 @@ Examples:
     let result;
     try {
       result = await pushArtifact({
+        signal: ctx.signal,
         target: opened.target,
         tags: opened.digest ? [] : opened.tags,
         pack: packOptions,
