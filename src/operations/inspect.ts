@@ -3,15 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadOnlyTarget } from '../content/interfaces.js';
 import { readAll } from '../content/read-all.js';
-import { fetchManifestBytes } from '../copy/copy.js';
 import { WasmOciError, isWasmOciError } from '../errors.js';
-import { parseManifestDocument } from '../oci/manifest.js';
 import { LIMITS, TAR_GZIP_LAYER_TYPES } from '../oci/media-types.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { extractArtifact } from '../pull/extract.js';
+import { fetchArtifactManifest } from './manifest.js';
 import { inspectWasm } from '../wasm/inspect.js';
 import type { WasmInfo } from '../wasm/types.js';
 import { evaluateConsumers, type ConsumerVerdict } from '../wasm/verdicts.js';
+
+/** Refusals that describe the artifact itself, reported as verdict reasons rather than failures. */
+const ARTIFACT_FAULTS = new Set(['E_UNSAFE_PATH', 'E_SIZE_LIMIT', 'E_UNSUPPORTED', 'E_MANIFEST_INVALID', 'E_DIGEST_MISMATCH', 'E_SIZE_MISMATCH']);
 
 export interface InspectFileResult {
   path: string;
@@ -56,16 +58,7 @@ export interface InspectReferenceResult {
  */
 export async function inspectReference(options: InspectReferenceOptions): Promise<InspectReferenceResult> {
   const { target, signal } = options;
-  let descriptor = await target.resolve(options.reference, { signal });
-  let doc = parseManifestDocument(await fetchManifestBytes(target, descriptor, signal), descriptor.mediaType);
-  if (doc.kind === 'index') {
-    const child = doc.index.manifests.find((m) => m.platform?.architecture === 'wasm') ?? doc.index.manifests[0];
-    if (!child) throw new WasmOciError('E_UNSUPPORTED', `${options.reference} is an empty index`);
-    descriptor = child;
-    doc = parseManifestDocument(await fetchManifestBytes(target, descriptor, signal), descriptor.mediaType);
-    if (doc.kind !== 'manifest') throw new WasmOciError('E_UNSUPPORTED', `${options.reference}: nested indexes are not supported`);
-  }
-  const manifest = doc.manifest;
+  const { descriptor, manifest } = await fetchArtifactManifest(target, options.reference, signal);
   const configBytes = await readAll(await target.fetch(manifest.config, { signal }), LIMITS.manifestBytes, 'config');
   let config: unknown;
   try {
@@ -100,7 +93,8 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
     }
   } catch (err) {
     // An artifact we would refuse to pull still gets verdicts: the refusal is one of their reasons.
-    if (!isWasmOciError(err) || err.code === 'E_NETWORK' || err.code === 'E_AUTH') throw err;
+    // Anything else (network, auth, cancel, a full disk) is the command's failure, not the artifact's.
+    if (!isWasmOciError(err) || !ARTIFACT_FAULTS.has(err.code)) throw err;
     const layer = manifest.layers[manifest.layers.length - 1];
     if (layer) module = { layer, fromTar: TAR_GZIP_LAYER_TYPES.includes(layer.mediaType), size: layer.size, digest: layer.digest, error: err.message };
   } finally {

@@ -44,6 +44,7 @@ Examples:
     try {
       result = await pullArtifact({
         signal: ctx.signal,
+        onWarning: (m) => ctx.warn(m),
         target,
         reference: ref,
         outputDir,
