@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { pipeline as pipelineCb } from 'node:stream';
 import { WasmOciError } from '../errors.js';
 import { parseDigest, VerifyingStream } from '../oci/digest.js';
 import { ANNOTATIONS, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
@@ -100,13 +101,14 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
       throw new WasmOciError('E_SIZE_MISMATCH', `blob ${desc.digest} in ${this.root} has ${size} bytes, its descriptor says ${desc.size}`);
     }
     const verify = new VerifyingStream({ digest: desc.digest, size: desc.size });
-    const file = createReadStream(path, { highWaterMark: 1024 * 1024, signal: options.signal });
-    file.on('error', (err) => verify.destroy(err));
+    const file = createReadStream(path, { highWaterMark: 256 * 1024, signal: options.signal });
     if (options.onProgress) {
       const onProgress = options.onProgress;
       verify.on('data', () => onProgress(desc, verify.bytes));
     }
-    return file.pipe(verify);
+    // pipeline, not pipe: a consumer that stops reading (destroys `verify`) also closes the file.
+    pipelineCb(file, verify, () => {});
+    return verify;
   }
 
   async push(desc: Descriptor, content: Content, options: TransferOptions = {}): Promise<void> {
@@ -285,20 +287,22 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 }
 
 async function acquireLock(path: string): Promise<() => Promise<void>> {
-  const deadline = Date.now() + LOCK_STALE_MS;
+  // A token of our own in the lock file: release removes the lock only while it is still ours.
+  const token = `${process.pid}:${randomBytes(8).toString('hex')}`;
   for (let attempt = 0; ; attempt++) {
     try {
       const handle = await open(path, 'wx');
-      await handle.writeFile(String(process.pid));
+      await handle.writeFile(token);
       await handle.close();
       return async () => {
-        await rm(path, { force: true });
+        const held = await readFile(path, 'utf8').catch(() => undefined);
+        if (held === token) await rm(path, { force: true });
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // A lock left by a killed process: take it over once it is older than the stale limit.
+      // A lock left by a killed process is taken over once it is older than any update takes.
       const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > LOCK_STALE_MS || Date.now() > deadline) await rm(path, { force: true });
+      if (age > LOCK_STALE_MS) await rm(path, { force: true });
       await new Promise((r) => setTimeout(r, Math.min(5 + attempt * 5, 50)));
     }
   }

@@ -7,6 +7,9 @@ import { ANNOTATIONS } from '../oci/media-types.js';
 import { tagAll } from '../copy/copy.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { pack, packStyleOf } from '../pack/pack.js';
+import { readHead } from '../pack/file-blob.js';
+import { orasTitle } from '../pack/oras-style.js';
+import { sniffWasm } from '../wasm/inspect.js';
 import type { PackOptions } from '../pack/types.js';
 import type { WasmInfo } from '../wasm/types.js';
 
@@ -92,10 +95,15 @@ async function pushLargeFilesInOnePass(options: PushArtifactOptions): Promise<Ma
   const early = new Map<string, { digest: string; size: number }>();
   const { target, signal } = options;
   if (!hasUnknownPusher(target) || packStyleOf(options.pack) === 'compat') return early;
+  const style = packStyleOf(options.pack);
   const large: Array<{ path: string; mediaType?: string; size: number }> = [];
   for (const file of options.pack.files) {
     const size = await stat(file.path).then((s) => (s.isFile() ? s.size : 0), () => 0);
-    if (size >= SINGLE_PASS_MIN_BYTES && !large.some((f) => f.path === file.path)) large.push({ ...file, size });
+    if (size < SINGLE_PASS_MIN_BYTES || large.some((f) => f.path === file.path)) continue;
+    // pack() refuses these; they must not be uploaded first (leaving an orphan blob behind).
+    if (style === 'oras') orasTitle(file.path);
+    else if (sniffWasm(await readHead(file.path, 8)) === undefined) continue;
+    large.push({ ...file, size });
   }
   await mapLimit(large, options.concurrency ?? 3, async (file) => {
     const pending = {

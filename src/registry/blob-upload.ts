@@ -1,4 +1,4 @@
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, pipeline as pipelineCb, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { WasmOciError } from '../errors.js';
 import type { Content, TransferOptions } from '../content/interfaces.js';
@@ -57,18 +57,27 @@ function limit(src: Readable, length: number): Readable {
   return Readable.from(take(), { objectMode: false, highWaterMark: UPLOAD_HIGH_WATER_MARK });
 }
 
+/**
+ * `src` piped into `t`, returning `t`: unlike `.pipe()`, destroying `t` (a failed or retried
+ * request) also destroys `src`, so no file descriptor stays open behind an abandoned attempt.
+ */
+function through<T extends Transform>(src: Readable, t: T): T {
+  pipelineCb(src, t, () => {});
+  return t;
+}
+
 /** A replayable body for bytes [offset, offset+length) of the content, counted for progress. */
 function slice(content: Content, offset: number, length: number, whole: boolean, progress?: (done: number) => void): RequestBody {
   if (content instanceof Uint8Array) {
     const part = content.subarray(offset, offset + length);
     if (!progress) return part;
-    return () => Readable.from([Buffer.from(part.buffer, part.byteOffset, part.byteLength)]).pipe(new Counter(offset, progress));
+    return () => through(Readable.from([Buffer.from(part.buffer, part.byteOffset, part.byteLength)]), new Counter(offset, progress));
   }
   const factory: BodyFactory = async () => {
     const src = await content(offset);
     // A whole-blob PUT streams the source as is (undici enforces Content-Length); chunks are cut.
     const body = whole ? src : limit(src, length);
-    return progress ? body.pipe(new Counter(offset, progress)) : body;
+    return progress ? through(body, new Counter(offset, progress)) : body;
   };
   return factory;
 }
@@ -184,7 +193,13 @@ async function uploadChunks(ctx: RegistryContext, start: URL, desc: Descriptor, 
  */
 export async function uploadUnknown(ctx: RegistryContext, repository: string, mediaType: string, source: Readable, options: TransferOptions & { scopes: string[]; size?: number }): Promise<Descriptor> {
   const ectx = errCtx(ctx, repository, {});
-  const session = await startUpload(ctx, repository, options.scopes, options.signal, ectx);
+  let session: Awaited<ReturnType<typeof startUpload>>;
+  try {
+    session = await startUpload(ctx, repository, options.scopes, options.signal, ectx);
+  } catch (err) {
+    source.destroy();
+    throw err;
+  }
   const hasher = new VerifyingStream();
   const piped = pipeline(source, hasher).catch((err: unknown) => {
     hasher.destroy(err as Error);
@@ -192,17 +207,24 @@ export async function uploadUnknown(ctx: RegistryContext, repository: string, me
   let body: Readable = hasher;
   if (options.onProgress) {
     const report = options.onProgress;
-    body = hasher.pipe(new Counter(0, (done) => report({ mediaType, digest: '', size: done }, done)));
+    body = through(hasher, new Counter(0, (done) => report({ mediaType, digest: '', size: done }, done)));
   }
-  const res = await ctx.auth.request({
-    method: 'PATCH',
-    url: session.location,
-    scopes: options.scopes,
-    signal: options.signal,
-    // With the size known the body is sent with a Content-Length, as a monolithic PUT would be.
-    headers: { 'content-type': 'application/octet-stream', ...(options.size !== undefined ? { 'content-length': String(options.size) } : {}) },
-    body,
-  });
+  let res: AuthResponse;
+  try {
+    res = await ctx.auth.request({
+      method: 'PATCH',
+      url: session.location,
+      scopes: options.scopes,
+      signal: options.signal,
+      // With the size known the body is sent with a Content-Length, as a monolithic PUT would be.
+      headers: { 'content-type': 'application/octet-stream', ...(options.size !== undefined ? { 'content-length': String(options.size) } : {}) },
+      body,
+    });
+  } catch (err) {
+    body.destroy();
+    source.destroy();
+    throw err;
+  }
   await piped;
   await expectStatus(res, [202], ectx);
   await discardBody(res.body);
