@@ -99,3 +99,20 @@ export function isWasmOciError(err: unknown, code?: ErrorCode): err is WasmOciEr
 export function exitCodeOf(err: unknown): number {
   return err instanceof WasmOciError ? err.exitCode : ERROR_CODES.E_INTERNAL.exitCode;
 }
+
+const FS_WRITE_CODES = new Set(['EEXIST', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'EDQUOT', 'ENAMETOOLONG']);
+
+/**
+ * Types an error from the file system: a missing file is E_FILE_NOT_FOUND, a place we cannot
+ * write (permissions, full disk, a directory in the way) E_INVALID_INPUT; anything else is
+ * returned as is. `what` says which file or directory, for the message.
+ */
+export function fromFsError(err: unknown, what: string): unknown {
+  if (err instanceof WasmOciError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new WasmOciError('E_FILE_NOT_FOUND', `${what}: no such file or directory`, { cause: err });
+  if (code !== undefined && FS_WRITE_CODES.has(code)) {
+    return new WasmOciError('E_INVALID_INPUT', `${what}: ${(err as Error).message}`, { cause: err });
+  }
+  return err;
+}

@@ -1,4 +1,4 @@
-import { ERROR_CODES, WasmOciError, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, WasmOciError, fromFsError, type ErrorCode } from '../errors.js';
 import type { CliContext } from './context.js';
 import { hintFor } from './hints.js';
 
@@ -17,7 +17,10 @@ export interface ErrorDocument {
 }
 
 export function toWasmOciError(err: unknown): WasmOciError {
-  return err instanceof WasmOciError ? err : new WasmOciError('E_INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
+  if (err instanceof WasmOciError) return err;
+  // A file system error that reached the top (a full disk, an unwritable -o) is the user's to fix, not a crash.
+  const typed = fromFsError(err, (err as NodeJS.ErrnoException)?.path ?? 'file system');
+  return typed instanceof WasmOciError ? typed : new WasmOciError('E_INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
 }
 
 export function errorDocument(err: WasmOciError): ErrorDocument {

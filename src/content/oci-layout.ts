@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pipeline as pipelineCb } from 'node:stream';
-import { WasmOciError } from '../errors.js';
+import { WasmOciError, fromFsError } from '../errors.js';
 import { parseDigest, VerifyingStream } from '../oci/digest.js';
 import { ANNOTATIONS, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
@@ -58,11 +58,13 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
         throw new WasmOciError('E_MANIFEST_INVALID', `${this.root} is not an OCI image layout: ${LAYOUT_FILE} has no imageLayoutVersion 1.0.0`);
       }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, layoutPath);
       if (!forWrite || !this.create) {
         throw new WasmOciError('E_NOT_FOUND', `no OCI image layout at ${this.root}`, { hint: 'push to it first, or check the --oci-layout path' });
       }
-      await mkdir(join(this.root, 'blobs'), { recursive: true });
+      await mkdir(join(this.root, 'blobs'), { recursive: true }).catch((e: unknown) => {
+        throw fromFsError(e, `cannot create the OCI layout ${this.root}`);
+      });
       await writeFileAtomic(layoutPath, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
       await this.withIndexLock(async (index) => index);
     }
@@ -128,7 +130,7 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
       await rename(temp, target);
     } catch (err) {
       await rm(temp, { force: true });
-      throw err;
+      throw fromFsError(err, `cannot write to the OCI layout ${this.root}`);
     }
   }
 
@@ -151,7 +153,7 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
       return desc;
     } catch (err) {
       await rm(temp, { force: true });
-      throw err;
+      throw fromFsError(err, `cannot write to the OCI layout ${this.root}`);
     }
   }
 

@@ -1,7 +1,7 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Fetcher } from '../content/interfaces.js';
-import { isWasmOciError, WasmOciError } from '../errors.js';
+import { fromFsError, isWasmOciError, WasmOciError } from '../errors.js';
 import { LIMITS } from '../oci/media-types.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { fetchToFile } from './blob-to-file.js';
@@ -59,9 +59,8 @@ function normalizeError(err: unknown, desc: Descriptor | undefined, signal: Abor
   if (typeof code === 'string' && code.startsWith('Z_')) {
     return new WasmOciError('E_UNSUPPORTED', `layer ${desc?.digest ?? ''} is not valid gzip: ${(err as Error).message}`, { cause: err });
   }
-  if (code === 'EEXIST' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EACCES' || code === 'ENOSPC' || code === 'EROFS') {
-    return new WasmOciError('E_INVALID_INPUT', `cannot write to the output directory: ${(err as Error).message}`, { cause: err });
-  }
+  const fsError = fromFsError(err, 'cannot write to the output directory');
+  if (fsError instanceof WasmOciError) return fsError;
   const message = err instanceof Error ? err.message : String(err);
   if (desc && /tar|header/i.test(message)) {
     return new WasmOciError('E_UNSUPPORTED', `layer ${desc.digest} is not a valid tar: ${message}`, { cause: err });
