@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
 import tar from 'tar-stream';
 import { WasmOciError } from '../errors.js';
-import { HashingStream } from './hashing-stream.js';
+import { VerifyingStream } from '../oci/digest.js';
 
 export interface TarSource {
   /** Entry name in the tar (`plugin.wasm`, `runtime-config.json`). */
@@ -36,8 +36,8 @@ export async function writeCompatLayer(
   options: { mtime: Date; signal?: AbortSignal },
 ): Promise<CompatLayer> {
   const pack = tar.pack();
-  const uncompressed = new HashingStream();
-  const compressed = new HashingStream();
+  const uncompressed = new VerifyingStream();
+  const compressed = new VerifyingStream();
   // Level fixed so the same input always gives the same layer digest on the same zlib.
   const gzip = createGzip({ level: zlibConstants.Z_BEST_COMPRESSION });
   const done = pipeline(pack, uncompressed, gzip, compressed, createWriteStream(path, { flags: 'wx', mode: 0o600 }), {
@@ -83,5 +83,5 @@ export async function writeCompatLayer(
     if (options.signal?.aborted) throw new WasmOciError('E_CANCELLED', 'cancelled', { cause: err });
     throw new WasmOciError('E_INTERNAL', `cannot build the compat layer: ${(err as Error).message}`, { cause: err });
   }
-  return { digest: compressed.digest(), size: compressed.bytes, diffId: uncompressed.digest(), uncompressedSize: uncompressed.bytes };
+  return { digest: compressed.computed!, size: compressed.bytes, diffId: uncompressed.computed!, uncompressedSize: uncompressed.bytes };
 }

@@ -82,14 +82,16 @@ export async function packOrasStyle(options: PackOptions, created: Date): Promis
     const title = orasTitle(file.path);
     if (titles.has(title)) throw new WasmOciError('E_INVALID_INPUT', `file "${title}" is given twice`);
     titles.add(title);
-    await statRegularFile(file.path, 'file');
-    const { digest, size } = await digestFile(file.path, options.signal, options.digests);
+    const { size: statSize } = await statRegularFile(file.path, 'file');
+    // The first Wasm file is inspected for the report; its inspection hashes it too, so one read does both.
+    const info = moduleInfo === undefined && !options.digests?.has(file.path) ? await maybeInspect(file.path, statSize) : undefined;
+    const { digest, size } = info ? { digest: `sha256:${info.sha256}`, size: info.size } : await digestFile(file.path, options.signal, options.digests);
+    moduleInfo ??= info;
     const layer = makeDescriptor(file.mediaType || MEDIA_TYPES.orasDefaultLayer, digest, size, {
       annotations: fileAnnotations(title, options.annotations, [file.path, title]),
     });
     layers.push(layer);
     blobs.push({ descriptor: layer, content: fileContent(file.path), name: title });
-    moduleInfo ??= await maybeInspect(file.path, size);
   }
 
   if (!v1_0 && layers.length === 0) {

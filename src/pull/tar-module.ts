@@ -7,7 +7,6 @@ import tar from 'tar-stream';
 import { WasmOciError } from '../errors.js';
 import { VerifyingStream } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
-import { HashingStream } from '../pack/hashing-stream.js';
 import { MODULE_FILE_NAME, RUNTIME_CONFIG_FILE_NAME } from './extract-plan.js';
 import { safeRelativeSegments } from './safe-path.js';
 
@@ -90,9 +89,9 @@ export async function extractFromTarLayer(
         });
       }
       const tempPath = options.tempFor(base);
-      const hash = new HashingStream();
+      const hash = new VerifyingStream();
       await pipeline(entry, new ByteLimit(max, `tar entry "${name}"`), hash, createWriteStream(tempPath, { flags: 'wx', mode: 0o644 }));
-      out.push({ name: base, tempPath, digest: hash.digest(), size: hash.bytes });
+      out.push({ name: base, tempPath, digest: hash.computed!, size: hash.bytes });
     }
   })();
   try {
