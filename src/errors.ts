@@ -96,10 +96,6 @@ export function isWasmOciError(err: unknown, code?: ErrorCode): err is WasmOciEr
   return err instanceof WasmOciError && (code === undefined || err.code === code);
 }
 
-export function exitCodeOf(err: unknown): number {
-  return err instanceof WasmOciError ? err.exitCode : ERROR_CODES.E_INTERNAL.exitCode;
-}
-
 const FS_WRITE_CODES = new Set(['EEXIST', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'EDQUOT', 'ENAMETOOLONG']);
 
 /**

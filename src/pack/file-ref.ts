@@ -18,7 +18,3 @@ export function parseFileRef(ref: string): FileRef {
   return mediaType === '' ? { path } : { path, mediaType };
 }
 
-/** True when any reference spells out a media type, which switches push to the oras style. */
-export function spellsMediaType(refs: readonly string[]): boolean {
-  return refs.some((r) => parseFileRef(r).mediaType !== undefined);
-}
