@@ -37,18 +37,29 @@ export function childrenOf(bytes: Uint8Array, desc: Descriptor): Descriptor[] {
 /**
  * Copies the graph rooted at `root` from `src` to `dst`: blobs first (in parallel, skipping
  * those `dst` has, mounting where it can), then child manifests, then the root, so a
- * destination never holds a manifest whose blobs are missing.
+ * destination never holds a manifest whose blobs are missing. With `tags`, the root is stored
+ * under them (on a registry the PUT by tag stores it: no separate PUT by digest).
  */
-export async function copyGraph(src: ReadOnlyTarget, dst: Target, root: Descriptor, options: CopyOptions = {}): Promise<Buffer> {
+export async function copyGraph(src: ReadOnlyTarget, dst: Target, root: Descriptor, options: CopyOptions = {}, tags: readonly string[] = []): Promise<Buffer> {
   const bytes = await fetchManifestBytes(src, root, options.signal);
   await copyChildren(src, dst, root, bytes, options);
-  if (await dst.exists(root, { signal: options.signal })) {
-    options.onCopy?.(root, 'skipped');
-  } else {
-    await dst.push(root, bytes, { signal: options.signal });
-    options.onCopy?.(root, 'copied');
-  }
+  const existed = await dst.exists(root, { signal: options.signal });
+  await storeRoot(dst, root, bytes, tags, existed, options.signal);
+  options.onCopy?.(root, existed ? 'skipped' : 'copied');
   return bytes;
+}
+
+/**
+ * Stores a manifest whose blobs are all in `dst`, under each tag: a registry stores it with a PUT
+ * per tag; a layout (or any target without PUT by tag) stores it once, then tags it.
+ */
+export async function storeRoot(dst: Target, desc: Descriptor, bytes: Uint8Array, tags: readonly string[], existed = false, signal?: AbortSignal): Promise<void> {
+  if (tags.length > 0 && hasReferencePusher(dst)) {
+    for (const tag of tags) await dst.pushReference(desc, bytes, tag, { signal });
+    return;
+  }
+  if (!existed) await dst.push(desc, bytes, { signal });
+  for (const tag of tags) await dst.tag(desc, tag, { signal });
 }
 
 async function copyChildren(src: ReadOnlyTarget, dst: Target, root: Descriptor, bytes: Uint8Array, options: CopyOptions): Promise<void> {
@@ -78,14 +89,6 @@ function dedupe(descs: Descriptor[]): Descriptor[] {
   return descs.filter((d) => (seen.has(d.digest) ? false : (seen.add(d.digest), true)));
 }
 
-/** Stores a manifest already in `dst` under each tag (a registry PUT by tag where it can). */
-export async function tagAll(dst: Target, desc: Descriptor, bytes: Uint8Array, tags: readonly string[], signal?: AbortSignal): Promise<void> {
-  for (const tag of tags) {
-    if (hasReferencePusher(dst)) await dst.pushReference(desc, bytes, tag, { signal });
-    else await dst.tag(desc, tag, { signal });
-  }
-}
-
 export interface CopyResult {
   descriptor: Descriptor;
   tags: string[];
@@ -100,7 +103,6 @@ export async function copyReference(
   options: CopyOptions = {},
 ): Promise<CopyResult> {
   const root = await src.resolve(srcRef, { signal: options.signal });
-  const bytes = await copyGraph(src, dst, root, options);
-  await tagAll(dst, root, bytes, dstTags, options.signal);
+  await copyGraph(src, dst, root, options, dstTags);
   return { descriptor: root, tags: [...dstTags] };
 }

@@ -4,7 +4,7 @@ import { hasUnknownPusher, type Target } from '../content/interfaces.js';
 import { mapLimit } from '../content/concurrency.js';
 import { isWasmOciError } from '../errors.js';
 import { ANNOTATIONS } from '../oci/media-types.js';
-import { tagAll } from '../copy/copy.js';
+import { storeRoot } from '../copy/copy.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { pack, packStyleOf } from '../pack/pack.js';
 import { readHead } from '../pack/file-blob.js';
@@ -57,11 +57,7 @@ export async function pushArtifact(options: PushArtifactOptions): Promise<PushRe
       return { descriptor: blob.descriptor, action: 'uploaded' as const };
     });
     const desc = packed.manifestDescriptor;
-    if (options.tags.length === 0) {
-      await target.push(desc, packed.manifestBytes, { signal });
-    } else {
-      await tagAllAfterPush(target, desc, packed.manifestBytes, options.tags, signal);
-    }
+    await storeRoot(target, desc, packed.manifestBytes, options.tags, false, signal);
     return {
       descriptor: desc,
       manifest: packed.manifest,
@@ -73,12 +69,6 @@ export async function pushArtifact(options: PushArtifactOptions): Promise<PushRe
   } finally {
     await packed.cleanup();
   }
-}
-
-async function tagAllAfterPush(target: Target, desc: Descriptor, bytes: Uint8Array, tags: string[], signal?: AbortSignal): Promise<void> {
-  // A registry stores the manifest with its first tag in one PUT; a layout stores it, then tags.
-  if (!('pushReference' in target)) await target.push(desc, bytes, { signal });
-  await tagAll(target, desc, bytes, tags, signal);
 }
 
 /** Files at least this large are uploaded while they are hashed, instead of hashed and then uploaded. */

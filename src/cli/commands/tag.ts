@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { tagAll } from '../../copy/copy.js';
+import { storeRoot } from '../../copy/copy.js';
 import { fetchManifest } from '../../operations/manifest.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, type TargetFlags } from '../options.js';
@@ -16,7 +16,8 @@ export function tagCommand(getContext: (cmd: Command) => CliContext): Command {
     const ctx = getContext(self);
     const opened = await openTarget(ctx, source, flags);
     const { descriptor, bytes } = await fetchManifest(opened.target, requireRef(opened, source));
-    await tagAll(opened.target, descriptor, bytes, tags);
+    // The manifest is there already: storeRoot only adds the tags (a PUT by tag on a registry).
+    await storeRoot(opened.target, descriptor, bytes, tags, true, ctx.signal);
     for (const t of tags) ctx.out(`Tagged ${t}`);
     ctx.out(`Digest: ${descriptor.digest}`);
     ctx.json({ reference: source, digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size, tags });
