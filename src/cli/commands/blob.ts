@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { WasmOciError } from '../../errors.js';
+import { fetchToFile } from '../../pull/blob-to-file.js';
 import { hasBlobResolver } from '../../content/interfaces.js';
 import type { Descriptor } from '../../oci/types.js';
 import type { CliContext } from '../context.js';
@@ -32,15 +32,14 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
       ctx.io.stdout.write(`${JSON.stringify(desc)}\n`);
       return;
     }
-    const stream = await opened.target.fetch(desc);
     if (flags.output === '-') {
-      await pipeline(stream, ctx.io.stdout, { end: false });
+      await pipeline(await opened.target.fetch(desc, { signal: ctx.signal }), ctx.io.stdout, { end: false });
       return;
     }
     const out = resolvePath(ctx.io.cwd, flags.output!);
     const temp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.partial`);
     try {
-      await pipeline(stream, createWriteStream(temp, { flags: 'wx' }));
+      await fetchToFile(opened.target, desc, temp, { signal: ctx.signal });
       await rename(temp, out);
     } catch (err) {
       await rm(temp, { force: true });
