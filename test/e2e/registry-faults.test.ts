@@ -11,6 +11,7 @@ import {
 } from '../helpers/fault-proxy.js';
 import { examplesDir } from '../helpers/paths.js';
 import { makeTempDir, type CleanupContext } from '../helpers/tmp.js';
+import { padModule } from '../helpers/wasm-padding.js';
 import { ERROR_CODES } from '../../src/errors.js';
 
 // What no real registry does on demand, injected by an in-process proxy in front of a real
@@ -49,23 +50,10 @@ async function bed(t: CleanupContext, mode: RegistryMode = 'plain'): Promise<Bed
 
 /** The example filter with a custom section of random bytes appended: still a valid proxy-wasm module, but big. */
 async function bigModule(dir: string, payloadBytes: number): Promise<{ path: string; bytes: Buffer }> {
-  const name = Buffer.from('padding');
-  const payload = randomBytes(payloadBytes);
-  const body = Buffer.concat([leb128(name.length), name, payload]);
-  const bytes = Buffer.concat([await readFile(FILTER), Buffer.from([0]), leb128(body.length), body]);
+  const bytes = padModule(await readFile(FILTER), randomBytes(payloadBytes));
   const path = join(dir, 'big-filter.wasm');
   await writeFile(path, bytes);
   return { path, bytes };
-}
-function leb128(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
 }
 
 /** Pushes straight to the registry (no faults), returns the manifest digest. */

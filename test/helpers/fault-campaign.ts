@@ -3,6 +3,7 @@ import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { FaultRule, RequestInfo } from './fault-proxy.js';
+import { padModule as padWasm } from './wasm-padding.js';
 
 /**
  * Building blocks of the fault campaign (test/e2e/fault-campaign.test.ts): a seeded PRNG so a
@@ -71,25 +72,8 @@ export function campaignSeed(env: NodeJS.ProcessEnv = process.env): number {
 
 export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-function leb128(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
-
-/**
- * `base` (a valid module) with a custom section of `payload` appended: custom sections may
- * follow any section (Wasm core spec 5.5.2), so the module stays valid and inspects the same.
- */
 export function padModule(base: Uint8Array, payload: Buffer): Buffer {
-  const name = Buffer.from('campaign-padding');
-  const body = Buffer.concat([leb128(name.length), name, payload]);
-  return Buffer.concat([base, Buffer.from([0]), leb128(body.length), body]);
+  return padWasm(base, payload, 'campaign-padding');
 }
 
 /** Every entry under `dir` (hidden ones included: a `.x.partial-…` temp file is a finding), path -> sha256 or `<dir>`/`<link>`. */
