@@ -1,4 +1,4 @@
-import { rename } from 'node:fs/promises';
+import { lstat, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Fetcher } from '../content/interfaces.js';
 import { fromFsError, isWasmOciError, WasmOciError } from '../errors.js';
@@ -162,8 +162,14 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
     }
     if (options.signal?.aborted) throw new WasmOciError('E_CANCELLED', 'cancelled');
 
-    // Everything verified: move into place, in manifest order.
+    // Everything verified: move into place, in manifest order. A directory where a file goes
+    // would fail its rename halfway through the list: refuse before the first rename instead.
     pending.sort((a, b) => orderOf(plan.jobs, a) - orderOf(plan.jobs, b));
+    for (const p of pending) {
+      if (await lstat(p.finalPath).then((st) => st.isDirectory(), () => false)) {
+        throw new WasmOciError('E_INVALID_INPUT', `cannot write ${p.file.name}: a directory of that name is in the output directory`);
+      }
+    }
     for (const p of pending) {
       await rename(p.tempPath, p.finalPath);
       temps.release(p.tempPath);

@@ -225,3 +225,14 @@ test('a cancelled extraction leaves no file', async (t) => {
   await assert.rejects(run, { code: 'E_CANCELLED' });
   assert.deepEqual(await tree(out), []);
 });
+
+test('a directory where a file goes refuses the pull before any file is moved into place', async (t) => {
+  const out = join(await makeTempDir(t), 'out');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(out, 'b.txt'), { recursive: true });
+  const fetcher = new MemoryFetcher();
+  const a = fetcher.add(Buffer.from('first'), 'text/plain', { [TITLE]: 'a.txt' });
+  const b = fetcher.add(Buffer.from('second'), 'text/plain', { [TITLE]: 'b.txt' });
+  await assert.rejects(extractArtifact({ manifest: manifestOf(fetcher, [a, b]), fetcher, outputDir: out }), { code: 'E_INVALID_INPUT' });
+  assert.deepEqual(await tree(out), ['b.txt'], 'a.txt was not written, nor anything inside b.txt: the pull is all or nothing');
+});
