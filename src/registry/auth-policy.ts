@@ -63,6 +63,37 @@ export function checkTokenRealm(realm: URL, registryOrigin: URL): void {
   });
 }
 
+/** Resolves a host name to its addresses (dns.lookup with `all`), injectable for tests. */
+export type HostLookup = (hostname: string) => Promise<string[]>;
+
+export const systemLookup: HostLookup = async (hostname) => {
+  const { lookup } = await import('node:dns/promises');
+  return (await lookup(hostname, { all: true })).map((a) => a.address);
+};
+
+/**
+ * checkTokenRealm on the addresses a realm's host NAME resolves to: a public-looking name that
+ * resolves to loopback or a private address (a DNS record pointing into the user's network) is
+ * refused too. A name that does not resolve is left to fail on its own.
+ */
+export async function checkTokenRealmAddresses(realm: URL, registryOrigin: URL, lookup: HostLookup = systemLookup): Promise<void> {
+  if (isIP(realm.hostname.replace(/^\[|\]$/g, '')) || classifyHost(realm.hostname) !== 'public' || sameHost(realm.hostname, registryOrigin.hostname)) return;
+  let addresses: string[];
+  try {
+    addresses = await lookup(realm.hostname);
+  } catch {
+    return;
+  }
+  for (const address of addresses) {
+    const kind = classifyHost(address);
+    if (kind !== 'public') {
+      throw new WasmOciError('E_INSECURE', `refused token realm ${realm.protocol}//${realm.host}: it resolves to the ${kind} address ${address}, not the registry ${registryOrigin.host}`, {
+        hint: 'a registry may only send its token requests to its own host or a public host',
+      });
+    }
+  }
+}
+
 /** Throws E_INSECURE when credentials would travel over plain HTTP without the user asking for it. */
 export function checkCredentialChannel(target: URL, plainHttp: boolean): void {
   if (target.protocol === 'http:' && !plainHttp) {

@@ -1,7 +1,7 @@
 import { WasmOciError } from '../errors.js';
 import { type Credential, type CredentialFunc, isEmptyCredential } from '../credentials/types.js';
 import { LIMITS } from '../oci/media-types.js';
-import { checkCredentialChannel, checkTokenRealm } from './auth-policy.js';
+import { checkCredentialChannel, checkTokenRealm, checkTokenRealmAddresses, type HostLookup } from './auth-policy.js';
 import { discardBody, headerValue, isReplayable, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
 import { readBounded } from './read-body.js';
 import { systemClock, type Clock } from './retry.js';
@@ -48,6 +48,8 @@ export interface AuthClientOptions {
   forceOAuth2?: boolean;
   /** `client_id` for OAuth2 POSTs. */
   clientId?: string;
+  /** Resolves a token realm's host before anything is sent there (tests inject one). */
+  lookup?: HostLookup;
 }
 
 function hasBasic(c: Credential | undefined): c is Credential & { username: string; password: string } {
@@ -102,6 +104,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       throw new WasmOciError('E_REGISTRY', `${registry} sent an invalid token realm`, { cause: err });
     }
     checkTokenRealm(realm, origin);
+    await checkTokenRealmAddresses(realm, origin, options.lookup);
     const cred = await getCredential();
     if (cred?.registryToken) return { token: cred.registryToken };
     const service = challenge.params['service'];

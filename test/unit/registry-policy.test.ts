@@ -94,3 +94,19 @@ test('credentials over plain HTTP only when the user chose plain HTTP', async ()
   checkCredentialChannel(new URL('http://r.example/v2/'), true);
   checkCredentialChannel(new URL('https://r.example/v2/'), false);
 });
+
+test('token realm: a public-looking name that resolves to a loopback or private address is refused', async () => {
+  const { checkTokenRealmAddresses } = await import('../../src/registry/auth-policy.js');
+  const registry = new URL('https://registry.example.com');
+  const lookups: string[] = [];
+  const resolvesTo = (...addresses: string[]) => async (host: string) => (lookups.push(host), addresses);
+  for (const addr of ['10.0.0.5', '127.0.0.1', '192.168.1.10', '::1', 'fd00::7']) {
+    await assert.rejects(checkTokenRealmAddresses(new URL('https://auth.evil.example/token'), registry, resolvesTo('93.184.216.34', addr)), insecure, addr);
+  }
+  await checkTokenRealmAddresses(new URL('https://auth.docker.io/token'), registry, resolvesTo('34.226.69.105'));
+  await checkTokenRealmAddresses(new URL('https://auth.example/token'), registry, async () => { throw new Error('ENOTFOUND'); });
+  lookups.length = 0;
+  // The registry's own name is trusted as the registry is: no lookup needed.
+  await checkTokenRealmAddresses(new URL('https://registry.example.com:5001/token'), registry, resolvesTo('10.0.0.5'));
+  assert.deepEqual(lookups, []);
+});
