@@ -2,9 +2,9 @@ import { WasmOciError } from '../errors.js';
 import { digestOf } from '../oci/digest.js';
 import { ANNOTATIONS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { Annotations, Descriptor, ImageManifest } from '../oci/types.js';
-import { ANNOTATION_MANIFEST_KEY, type AnnotationSet } from './annotations.js';
+import { ANNOTATION_CONFIG_KEY, ANNOTATION_MANIFEST_KEY, type AnnotationSet } from './annotations.js';
 import { encodeGoJson, sortedMap } from './go-json.js';
-import type { PackedArtifact, PackedBlob, PackStyle } from './types.js';
+import type { PackedArtifact, PackedBlob, PackOptions, PackStyle } from './types.js';
 import type { WasmInfo } from '../wasm/types.js';
 
 /** RFC 3339 in UTC with whole seconds: Go's `time.Now().UTC().Format(time.RFC3339)`, as oras writes it. */
@@ -124,4 +124,41 @@ export function finishArtifact(parts: {
   };
   if (parts.moduleInfo) artifact.moduleInfo = parts.moduleInfo;
   return artifact;
+}
+
+/**
+ * The common tail of the solo, compat and cncf profiles: the config descriptor (with the user's
+ * `$config` annotations), the manifest (artifactType, `$manifest` annotations and created), and the
+ * artifact with the config blob first, then the layers' blobs.
+ */
+export function assembleProfile(parts: {
+  style: PackStyle;
+  configMediaType: string;
+  configBytes: Uint8Array;
+  /** Layers in manifest order; a layer whose digest is the config's reuses the config blob. */
+  layers: (config: Descriptor) => PackedBlob[];
+  options: Pick<PackOptions, 'annotations' | 'artifactType'>;
+  created: Date;
+  moduleInfo?: WasmInfo;
+  cleanup?: () => Promise<void>;
+}): PackedArtifact {
+  const { configBytes, options } = parts;
+  const config = makeDescriptor(parts.configMediaType, digestOf(configBytes), configBytes.byteLength, {
+    annotations: options.annotations?.[ANNOTATION_CONFIG_KEY],
+  });
+  const layers = parts.layers(config);
+  const manifest = makeManifest({
+    artifactType: options.artifactType,
+    config,
+    layers: layers.map((l) => l.descriptor),
+    annotations: manifestAnnotations(options.annotations, parts.created),
+  });
+  return finishArtifact({
+    style: parts.style,
+    manifest,
+    config: { descriptor: config, bytes: configBytes },
+    blobs: [{ descriptor: config, content: configBytes, name: 'config' }, ...layers],
+    moduleInfo: parts.moduleInfo,
+    cleanup: parts.cleanup,
+  });
 }

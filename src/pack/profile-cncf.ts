@@ -1,10 +1,8 @@
-import { digestOf } from '../oci/digest.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
 import type { CncfWasmConfig } from '../oci/types.js';
-import { ANNOTATION_CONFIG_KEY } from './annotations.js';
 import { fileContent } from './file-blob.js';
 import { encodeGoJson } from './go-json.js';
-import { fileAnnotations, finishArtifact, formatCreated, makeDescriptor, makeManifest, manifestAnnotations } from './manifest-parts.js';
+import { assembleProfile, fileAnnotations, formatCreated, makeDescriptor } from './manifest-parts.js';
 import { loadModule } from './module-input.js';
 import type { PackedArtifact, PackOptions } from './types.js';
 
@@ -30,27 +28,21 @@ export async function packCncf(modulePath: string, options: PackOptions, created
       imports: (module.info?.imports ?? []).map((i) => i.name),
     };
   }
-  const configBytes = encodeGoJson(doc);
-  const config = makeDescriptor(MEDIA_TYPES.cncfWasmConfig, digestOf(configBytes), configBytes.byteLength, {
-    annotations: options.annotations?.[ANNOTATION_CONFIG_KEY],
-  });
-  const layer = makeDescriptor(MEDIA_TYPES.cncfWasmLayer, module.digest, module.size, {
-    annotations: fileAnnotations(module.title, options.annotations, [modulePath, module.title]),
-  });
-  const manifest = makeManifest({
-    artifactType: options.artifactType,
-    config,
-    layers: [layer],
-    annotations: manifestAnnotations(options.annotations, created),
-  });
-  return finishArtifact({
+  return assembleProfile({
     style: 'cncf',
-    manifest,
-    config: { descriptor: config, bytes: configBytes },
-    blobs: [
-      { descriptor: config, content: configBytes, name: 'config' },
-      { descriptor: layer, content: fileContent(modulePath), name: module.title },
+    configMediaType: MEDIA_TYPES.cncfWasmConfig,
+    configBytes: encodeGoJson(doc),
+    layers: () => [
+      {
+        descriptor: makeDescriptor(MEDIA_TYPES.cncfWasmLayer, module.digest, module.size, {
+          annotations: fileAnnotations(module.title, options.annotations, [modulePath, module.title]),
+        }),
+        content: fileContent(modulePath),
+        name: module.title,
+      },
     ],
+    options,
+    created,
     moduleInfo: module.info,
   });
 }

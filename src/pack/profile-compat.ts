@@ -2,14 +2,12 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digestOf } from '../oci/digest.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
 import type { OciImageConfig } from '../oci/types.js';
-import { ANNOTATION_CONFIG_KEY } from './annotations.js';
 import { writeCompatLayer } from './compat-layer.js';
 import { fileContent } from './file-blob.js';
 import { encodeGoJson } from './go-json.js';
-import { fileAnnotations, finishArtifact, formatCreated, makeDescriptor, makeManifest, manifestAnnotations } from './manifest-parts.js';
+import { assembleProfile, fileAnnotations, formatCreated, makeDescriptor } from './manifest-parts.js';
 import { loadModule, resolveRuntimeConfig } from './module-input.js';
 import { RUNTIME_CONFIG_TITLE } from './profile-solo.js';
 import type { PackedArtifact, PackOptions } from './types.js';
@@ -50,27 +48,21 @@ export async function packCompat(modulePath: string, options: PackOptions, creat
       os: module.kind === 'component' ? 'wasip2' : 'wasip1',
       rootfs: { type: 'layers', diff_ids: [layerInfo.diffId] },
     };
-    const configBytes = encodeGoJson(doc);
-    const config = makeDescriptor(MEDIA_TYPES.ociConfig, digestOf(configBytes), configBytes.byteLength, {
-      annotations: options.annotations?.[ANNOTATION_CONFIG_KEY],
-    });
-    const layer = makeDescriptor(MEDIA_TYPES.ociLayerTarGzip, layerInfo.digest, layerInfo.size, {
-      annotations: fileAnnotations(undefined, options.annotations, [modulePath, module.title]),
-    });
-    const manifest = makeManifest({
-      artifactType: options.artifactType,
-      config,
-      layers: [layer],
-      annotations: manifestAnnotations(options.annotations, created),
-    });
-    return finishArtifact({
+    return assembleProfile({
       style: 'compat',
-      manifest,
-      config: { descriptor: config, bytes: configBytes },
-      blobs: [
-        { descriptor: config, content: configBytes, name: 'config' },
-        { descriptor: layer, content: fileContent(layerPath), name: `${module.title} (tar+gzip)` },
+      configMediaType: MEDIA_TYPES.ociConfig,
+      configBytes: encodeGoJson(doc),
+      layers: () => [
+        {
+          descriptor: makeDescriptor(MEDIA_TYPES.ociLayerTarGzip, layerInfo.digest, layerInfo.size, {
+            annotations: fileAnnotations(undefined, options.annotations, [modulePath, module.title]),
+          }),
+          content: fileContent(layerPath),
+          name: `${module.title} (tar+gzip)`,
+        },
       ],
+      options,
+      created,
       moduleInfo: module.info,
       cleanup,
     });

@@ -1,8 +1,6 @@
-import { digestOf } from '../oci/digest.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
-import { ANNOTATION_CONFIG_KEY } from './annotations.js';
 import { fileContent } from './file-blob.js';
-import { fileAnnotations, finishArtifact, makeDescriptor, makeManifest, manifestAnnotations } from './manifest-parts.js';
+import { assembleProfile, fileAnnotations, makeDescriptor } from './manifest-parts.js';
 import { loadModule, resolveRuntimeConfig } from './module-input.js';
 import type { PackedArtifact, PackOptions } from './types.js';
 
@@ -20,30 +18,28 @@ export async function packSolo(modulePath: string, options: PackOptions, created
     rootIds: options.rootIds,
     onWarning: options.onWarning,
   });
-  const configDigest = digestOf(configBytes);
-  const config = makeDescriptor(MEDIA_TYPES.soloWasmConfig, configDigest, configBytes.byteLength, {
-    annotations: options.annotations?.[ANNOTATION_CONFIG_KEY],
-  });
-  const configLayer = makeDescriptor(MEDIA_TYPES.soloWasmConfig, configDigest, configBytes.byteLength, {
-    annotations: fileAnnotations(RUNTIME_CONFIG_TITLE, options.annotations, [RUNTIME_CONFIG_TITLE]),
-  });
-  const moduleLayer = makeDescriptor(MEDIA_TYPES.soloWasmLayer, module.digest, module.size, {
-    annotations: fileAnnotations(module.title, options.annotations, [modulePath, module.title]),
-  });
-  const manifest = makeManifest({
-    artifactType: options.artifactType,
-    config,
-    layers: [configLayer, moduleLayer],
-    annotations: manifestAnnotations(options.annotations, created),
-  });
-  return finishArtifact({
+  return assembleProfile({
     style: 'solo',
-    manifest,
-    config: { descriptor: config, bytes: configBytes },
-    blobs: [
-      { descriptor: config, content: configBytes, name: RUNTIME_CONFIG_TITLE },
-      { descriptor: moduleLayer, content: fileContent(modulePath), name: module.title },
+    configMediaType: MEDIA_TYPES.soloWasmConfig,
+    configBytes,
+    layers: (config) => [
+      {
+        descriptor: makeDescriptor(MEDIA_TYPES.soloWasmConfig, config.digest, config.size, {
+          annotations: fileAnnotations(RUNTIME_CONFIG_TITLE, options.annotations, [RUNTIME_CONFIG_TITLE]),
+        }),
+        content: configBytes,
+        name: RUNTIME_CONFIG_TITLE,
+      },
+      {
+        descriptor: makeDescriptor(MEDIA_TYPES.soloWasmLayer, module.digest, module.size, {
+          annotations: fileAnnotations(module.title, options.annotations, [modulePath, module.title]),
+        }),
+        content: fileContent(modulePath),
+        name: module.title,
+      },
     ],
+    options,
+    created,
     moduleInfo: module.info,
   });
 }
