@@ -26,3 +26,18 @@ export function makeTempDirSync(prefix = 'wasm-oci-test-'): { path: string; clea
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/**
+ * A fresh temp dir holding copies of `files`, made the working directory for the rest of the test
+ * (oras-style push titles layers with paths as typed, so those tests run where the files are).
+ */
+export async function workInTempDir(t: CleanupContext, files: readonly string[]): Promise<string> {
+  const { copyFile } = await import('node:fs/promises');
+  const { basename } = await import('node:path');
+  const dir = await makeTempDir(t);
+  for (const f of files) await copyFile(f, join(dir, basename(f)));
+  const cwd = process.cwd();
+  process.chdir(dir);
+  t.after(() => process.chdir(cwd));
+  return dir;
+}

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pack, type PackOptions } from '../../src/pack/pack.js';
 import { extractArtifact } from '../../src/pull/extract.js';
 import type { ImageManifest } from '../../src/oci/types.js';
 import { MemoryFetcher } from '../helpers/memory-fetcher.js';
 import { examplesDir } from '../helpers/paths.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, workInTempDir } from '../helpers/tmp.js';
 import { buildTar } from '../helpers/tar-builder.js';
 
 const MODULE = join(examplesDir, 'example-filter.wasm');
@@ -58,12 +58,7 @@ test('cncf: writes the application/wasm layer under its title', async (t) => {
 });
 
 test('oras style: the seed artifact (one layer) yields the module; a default-typed .wasm file too', async (t) => {
-  const dir = await makeTempDir(t);
-  await copyFile(MODULE, join(dir, 'example-filter.wasm'));
-  await copyFile(RUNTIME_CONFIG, join(dir, 'runtime-config.json'));
-  const cwd = process.cwd();
-  process.chdir(dir);
-  t.after(() => process.chdir(cwd));
+  const dir = await workInTempDir(t, [MODULE, RUNTIME_CONFIG]);
   const seed = await packed({
     files: [{ path: 'example-filter.wasm', mediaType: 'application/vnd.module.wasm.content.layer.v1+wasm' }],
     manifestConfig: { path: 'runtime-config.json', mediaType: 'application/vnd.module.wasm.config.v1+json' },

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { pack } from '../../src/pack/pack.js';
 import { isWasmOciError } from '../../src/errors.js';
 import { examplesDir } from '../helpers/paths.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { makeTempDir, workInTempDir } from '../helpers/tmp.js';
 import { readContent } from '../helpers/memory-fetcher.js';
 import { buildWat } from '../helpers/wat.js';
 
@@ -177,12 +177,7 @@ test('cncf: a component is wasip2 with its imports and exports', async (t) => {
 });
 
 test('oras style: the seed command gives exactly the manifest oras push builds (v1.0 image manifest, one layer)', async (t) => {
-  const dir = await makeTempDir(t);
-  await copyFile(MODULE, join(dir, 'example-filter.wasm'));
-  await copyFile(RUNTIME_CONFIG, join(dir, 'runtime-config.json'));
-  const cwd = process.cwd();
-  process.chdir(dir);
-  t.after(() => process.chdir(cwd));
+  const dir = await workInTempDir(t, [MODULE, RUNTIME_CONFIG]);
   // push REF --manifest-config runtime-config.json:application/vnd.module.wasm.config.v1+json
   //          example-filter.wasm:application/vnd.module.wasm.content.layer.v1+wasm
   const a = await pack({
