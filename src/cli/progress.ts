@@ -134,6 +134,12 @@ export class TransferDisplay {
   };
 
   /** A blob reached its end state: persist a line for it on the terminal (once per digest). */
+  /** A blob's end state, shown as a done line on a terminal and as a result line on stdout elsewhere. */
+  result(desc: Descriptor, action: string): void {
+    this.onDone(desc, action);
+    if (!this.ctx.interactive) this.ctx.out(`${action.padEnd(9)} ${describeBlob(desc)} ${formatBytes(desc.size)}`);
+  }
+
   onDone(desc: Descriptor, action: string): void {
     if (this.finished.has(desc.digest)) return;
     this.finished.add(desc.digest);

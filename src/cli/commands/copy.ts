@@ -4,7 +4,7 @@ import { WasmOciError } from '../../errors.js';
 import { convertArtifact, type ConvertResult } from '../../operations/convert.js';
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addRemoteOptions, collect, type TargetFlags } from '../options.js';
-import { describeBlob, formatBytes, TransferDisplay } from '../progress.js';
+import { TransferDisplay } from '../progress.js';
 import { hasFlagCredential, openTarget, readStdinSecret, requireRef } from '../target.js';
 
 interface CopyFlags extends TargetFlags {
@@ -82,9 +82,7 @@ Examples:
             onProgress: display.onProgress,
             onWarning: (m) => ctx.warn(m),
             onBlob: (desc, action) => {
-              const verb = action === 'uploaded' ? 'Copied' : 'Exists';
-              display.onDone(desc, verb);
-              if (!ctx.interactive) ctx.out(`${verb.padEnd(9)} ${describeBlob(desc)} ${formatBytes(desc.size)}`);
+              display.result(desc, action === 'uploaded' ? 'Copied' : 'Exists');
             },
           })
         : await copyReference(src.target, srcRef, dst.target, tags, {
@@ -93,9 +91,7 @@ Examples:
             mountFrom: sameRegistry ? src.repository : undefined,
             onProgress: display.onProgress,
             onCopy: (desc, action) => {
-              const verb = action === 'copied' ? 'Copied' : action === 'mounted' ? 'Mounted' : 'Exists';
-              display.onDone(desc, verb);
-              if (!ctx.interactive) ctx.out(`${verb.padEnd(9)} ${describeBlob(desc)} ${formatBytes(desc.size)}`);
+              display.result(desc, action === 'copied' ? 'Copied' : action === 'mounted' ? 'Mounted' : 'Exists');
             },
           });
     } finally {

@@ -9,7 +9,7 @@ import { parseFileRef } from '../../pack/file-ref.js';
 import { ANNOTATIONS } from '../../oci/media-types.js';
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, collect, type TargetFlags } from '../options.js';
-import { describeBlob, formatBytes, TransferDisplay } from '../progress.js';
+import { TransferDisplay } from '../progress.js';
 import { openTarget } from '../target.js';
 
 interface PushFlags extends TargetFlags {
@@ -81,8 +81,7 @@ Examples:
         concurrency: flags.concurrency,
         onProgress: display.onProgress,
         onBlob: (desc, action) => {
-          display.onDone(desc, action === 'uploaded' ? 'Uploaded' : 'Exists');
-          if (!ctx.interactive) ctx.out(`${(action === 'uploaded' ? 'Uploaded' : 'Exists').padEnd(9)} ${describeBlob(desc)} ${formatBytes(desc.size)}`);
+          display.result(desc, action === 'uploaded' ? 'Uploaded' : 'Exists');
         },
       });
     } finally {
