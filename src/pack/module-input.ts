@@ -4,8 +4,9 @@ import { WasmOciError } from '../errors.js';
 import { inspectWasm, sniffWasm } from '../wasm/inspect.js';
 import { encodeRuntimeConfig, generateRuntimeConfig, parseRuntimeConfig } from '../wasm/runtime-config.js';
 import type { WasmInfo, WasmKind } from '../wasm/types.js';
-import { digestFile, readHead, statRegularFile } from './file-blob.js';
-import type { PackOptions } from './types.js';
+import { digestFile, fileContent, readHead, statRegularFile } from './file-blob.js';
+import { fileAnnotations, makeDescriptor } from './manifest-parts.js';
+import type { PackedBlob, PackOptions } from './types.js';
 
 /**
  * Modules up to this size are read once into memory, inspected and hashed from the same bytes.
@@ -24,6 +25,17 @@ export interface ModuleInput {
   size: number;
   kind: WasmKind;
   info?: WasmInfo;
+}
+
+/** The module file as a layer of `mediaType`, titled with its base name (solo, cncf). */
+export function moduleLayer(mediaType: string, module: ModuleInput, options: Pick<PackOptions, 'annotations'>): PackedBlob {
+  return {
+    descriptor: makeDescriptor(mediaType, module.digest, module.size, {
+      annotations: fileAnnotations(module.title, options.annotations, [module.path, module.title]),
+    }),
+    content: fileContent(module.path),
+    name: module.title,
+  };
 }
 
 /** Loads the module of a profile push; a file that is not Wasm is refused with E_NOT_WASM. */

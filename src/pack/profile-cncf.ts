@@ -1,9 +1,8 @@
 import { MEDIA_TYPES } from '../oci/media-types.js';
 import type { CncfWasmConfig } from '../oci/types.js';
-import { fileContent } from './file-blob.js';
 import { encodeGoJson } from './go-json.js';
-import { assembleProfile, fileAnnotations, formatCreated, makeDescriptor } from './manifest-parts.js';
-import { loadModule } from './module-input.js';
+import { assembleProfile, formatCreated } from './manifest-parts.js';
+import { loadModule, moduleLayer } from './module-input.js';
 import type { PackedArtifact, PackOptions } from './types.js';
 
 /**
@@ -33,13 +32,7 @@ export async function packCncf(modulePath: string, options: PackOptions, created
     configMediaType: MEDIA_TYPES.cncfWasmConfig,
     configBytes: encodeGoJson(doc),
     layers: () => [
-      {
-        descriptor: makeDescriptor(MEDIA_TYPES.cncfWasmLayer, module.digest, module.size, {
-          annotations: fileAnnotations(module.title, options.annotations, [modulePath, module.title]),
-        }),
-        content: fileContent(modulePath),
-        name: module.title,
-      },
+      moduleLayer(MEDIA_TYPES.cncfWasmLayer, module, options),
     ],
     options,
     created,

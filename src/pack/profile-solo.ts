@@ -1,7 +1,6 @@
 import { MEDIA_TYPES } from '../oci/media-types.js';
-import { fileContent } from './file-blob.js';
 import { assembleProfile, fileAnnotations, makeDescriptor } from './manifest-parts.js';
-import { loadModule, resolveRuntimeConfig } from './module-input.js';
+import { loadModule, moduleLayer, resolveRuntimeConfig } from './module-input.js';
 import type { PackedArtifact, PackOptions } from './types.js';
 
 export const RUNTIME_CONFIG_TITLE = 'runtime-config.json';
@@ -30,13 +29,7 @@ export async function packSolo(modulePath: string, options: PackOptions, created
         content: configBytes,
         name: RUNTIME_CONFIG_TITLE,
       },
-      {
-        descriptor: makeDescriptor(MEDIA_TYPES.soloWasmLayer, module.digest, module.size, {
-          annotations: fileAnnotations(module.title, options.annotations, [modulePath, module.title]),
-        }),
-        content: fileContent(modulePath),
-        name: module.title,
-      },
+      moduleLayer(MEDIA_TYPES.soloWasmLayer, module, options),
     ],
     options,
     created,
