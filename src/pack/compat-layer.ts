@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
-import tar from 'tar-stream';
 import { WasmOciError } from '../errors.js';
 import { VerifyingStream } from '../oci/digest.js';
 
@@ -35,6 +34,8 @@ export async function writeCompatLayer(
   entries: readonly TarSource[],
   options: { mtime: Date; signal?: AbortSignal },
 ): Promise<CompatLayer> {
+  // Loaded here, not at start-up: only the compat profile writes a tar.
+  const { default: tar } = await import('tar-stream');
   const pack = tar.pack();
   const uncompressed = new VerifyingStream();
   const compressed = new VerifyingStream();

@@ -3,7 +3,6 @@ import { posix } from 'node:path';
 import { Transform, type TransformCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
 import { WasmOciError } from '../errors.js';
 import { VerifyingStream } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
@@ -62,6 +61,8 @@ export async function extractFromTarLayer(
 ): Promise<TarEntryOut[]> {
   const verify = new VerifyingStream({ digest: desc.digest, size: desc.size });
   const limit = new ByteLimit(options.moduleSizeLimit + TAR_OVERHEAD_ALLOWANCE, `the uncompressed layer ${desc.digest}`);
+  // tar-stream is loaded only by the commands that meet a tar layer: most pulls never do.
+  const { default: tar } = await import('tar-stream');
   const extract = tar.extract();
   const done = pipeline(source, verify, createGunzip(), limit, extract, { signal: options.signal });
   const out: TarEntryOut[] = [];

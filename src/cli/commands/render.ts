@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { WasmOciError } from '../../errors.js';
-import { renderArtifact } from '../../render/render-artifact.js';
 import { IMAGE_PULL_POLICIES, PLUGIN_PHASES, RENDER_KINDS, type ImagePullPolicy, type PluginPhase, type RenderKind } from '../../render/types.js';
 import { loadPluginConfig, parseImage, parseSelector } from '../../render/validate.js';
 import type { CliContext } from '../context.js';
@@ -81,6 +80,8 @@ Examples:
     const pluginConfig = flags.pluginConfig !== undefined ? await loadPluginConfig(flags.pluginConfig, { cwd: ctx.io.cwd }) : undefined;
 
     const opened = await openTarget(ctx, reference, flags);
+    // yaml (a quarter of the bundle) is loaded only by the command that prints YAML.
+    const { renderArtifact } = await import('../../render/render-artifact.js');
     const { resource, yaml } = await renderArtifact(opened.target, requireRef(opened, reference), {
       kind: flags.kind,
       image,
