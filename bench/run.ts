@@ -3,8 +3,11 @@
  * one CNCF Distribution on loopback. Tools alternate within every iteration (the order rotates)
  * so drift of the machine spreads over all of them.
  *
- *   npm run bench                       1 MiB, 64 MiB, 1 GiB; 5 runs (3 at 1 GiB); 20 start-ups
+ *   npm run bench                       filters of 100 KiB and 1 MiB, ten filters in one pull, blobs of
+ *                                       1 MiB, 64 MiB, 1 GiB; 5 runs (3 at 1 GiB); 20 start-ups;
+ *                                       wasm-oci on Node 20, 22 and 24 side by side
  *   npm run bench -- --quick            skip the 1 GiB blob
+ *   npm run bench -- --node 22          one Node version (BENCH_NODE=20,24; `current` = this node)
  *   BENCH_SIZES=1M,64M BENCH_RUNS=3 npm run bench
  *   npm run bench -- --sizes 64M --runs 3 --startup-runs 10
  *   BENCH_BIN=/other/checkout/bin/wasm-oci.js npm run bench    measure another build of the CLI
@@ -18,7 +21,7 @@ import { startDistribution, type RunningRegistry } from '../test/helpers/distrib
 import { binPath, examplesDir, repoRoot } from '../test/helpers/paths.js';
 import { makePaddedWasm, makeRandomFile, parseSize, sizeLabel, type InputFile } from './inputs.js';
 import { GNU_TIME, killRunning } from './measure.js';
-import { evaluateTargets, formatMarkdown, formatTable, formatTargets, type ScenarioKind, type ScenarioResult, type ToolRuns } from './report.js';
+import { bareNodeFor, evaluateTargets, formatMarkdown, formatTable, formatTargets, type ScenarioKind, type ScenarioResult, type ToolRuns } from './report.js';
 import { summarize, type Sample } from './stats.js';
 import * as T from './tools.js';
 
@@ -29,7 +32,11 @@ interface Config {
   runs: number;
   runsLarge: number;
   startupRuns: number;
-  filterSize: number;
+  filterSizes: number[];
+  /** How many different filters the one-command pull takes. */
+  manyFilters: number;
+  /** Node major versions (or `current`) that run wasm-oci. */
+  nodes: string[];
 }
 
 function readConfig(argv: string[]): Config {
@@ -46,7 +53,36 @@ function readConfig(argv: string[]): Config {
   for (const [k, v] of Object.entries({ runs, runsLarge, startupRuns })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer`);
   }
-  return { sizes, runs, runsLarge, startupRuns, filterSize: 1024 * 1024 };
+  const filterSizes = (flag('--filter-sizes') ?? process.env.BENCH_FILTER_SIZES ?? '100K,1M').split(',').filter(Boolean).map(parseSize).sort((a, b) => a - b);
+  const nodes = (flag('--node') ?? process.env.BENCH_NODE ?? '20,22,24').split(',').map((n) => n.trim()).filter(Boolean);
+  return { sizes, runs, runsLarge, startupRuns, filterSizes, manyFilters: 10, nodes };
+}
+
+/**
+ * The Node binaries to compare. This process's own Node serves its major; the others come from
+ * the npm registry's `node` package (`npx -p node@22`), which ships the official binaries.
+ */
+async function resolveNodes(specs: string[]): Promise<Array<{ label: string; path: string; version: string }>> {
+  const out: Array<{ label: string; path: string; version: string }> = [];
+  const own = process.version.slice(1).split('.')[0]!;
+  for (const spec of specs) {
+    let path: string;
+    if (spec === 'current' || spec === own) {
+      path = process.execPath;
+    } else {
+      try {
+        const { stdout } = await execFileAsync('npx', ['-y', '-p', `node@${spec}`, 'node', '-p', 'process.execPath'], { timeout: 300_000 });
+        path = stdout.trim();
+      } catch (err) {
+        process.stderr.write(`warning: Node ${spec} unavailable (${(err as Error).message.split('\n')[0]}); measured without it\n`);
+        continue;
+      }
+    }
+    const { stdout } = await execFileAsync(path, ['-p', 'process.version']);
+    out.push({ label: `node${stdout.trim().slice(1).split('.')[0]}`, path, version: stdout.trim() });
+  }
+  if (out.length === 0) throw new Error(`none of the Node versions ${specs.join(',')} could be run`);
+  return out;
 }
 
 async function version(cmd: string, args: string[], pick: RegExp = /^(.*)$/m): Promise<string> {
@@ -150,13 +186,27 @@ async function main(): Promise<number> {
     for (const size of config.sizes) {
       blobs.push(await makeRandomFile(join(inputsDir, `blob-${sizeLabel(size).replace(' ', '')}.bin`), size));
     }
-    const filter = await makePaddedWasm(join(examplesDir, 'example-filter.wasm'), join(inputsDir, 'filter-1MiB.wasm'), config.filterSize);
+    const filterName = (size: number): string => `filter-${sizeLabel(size).replace(' ', '')}.wasm`;
+    const filters: InputFile[] = [];
+    for (const size of config.filterSizes) {
+      filters.push(await makePaddedWasm(join(examplesDir, 'example-filter.wasm'), join(inputsDir, filterName(size)), size));
+    }
+    // Ten different filters (different bytes, so ten different blobs) for the one-command pull.
+    const manyDir = join(inputsDir, 'many');
+    await mkdir(manyDir);
+    const many: InputFile[] = [];
+    for (let i = 0; i < config.manyFilters; i++) {
+      await mkdir(join(manyDir, String(i)));
+      many.push(await makePaddedWasm(join(examplesDir, 'example-filter.wasm'), join(manyDir, String(i), 'filter.wasm'), 100 * 1024));
+    }
+    const nodes = await resolveNodes(config.nodes);
 
     registry = await startDistribution({ mode: 'plain' });
     const env: T.BenchEnv = {
       host: registry.host,
       base: registry.url,
       binPath: process.env.BENCH_BIN ?? binPath,
+      node: nodes[0]!.path,
       work,
       wasmOciEnv,
       skopeoEnv: baseEnv,
@@ -166,43 +216,57 @@ async function main(): Promise<number> {
 
     // Layouts for skopeo to push from (built by wasm-oci; not measured).
     const layouts = new Map<InputFile, string>();
-    for (const b of [...blobs, filter]) {
-      const layout = join(work, 'layouts', `${b === filter ? 'filter' : sizeLabel(b.size).replace(' ', '')}`);
-      await mkdir(join(work, 'layouts'), { recursive: true });
-      await T.buildLayout(env, layout, b, b === filter ? undefined : T.LAYER_TAR);
+    await mkdir(join(work, 'layouts'), { recursive: true });
+    for (const [i, b] of [...blobs, ...filters, ...many].entries()) {
+      const layout = join(work, 'layouts', String(i));
+      await T.buildLayout(env, layout, b, blobs.includes(b) ? T.LAYER_TAR : undefined);
       layouts.set(b, layout);
     }
+    // One wasm-oci per Node version; named by version only when there are several.
+    const variants = nodes.map((n) => ({ name: nodes.length > 1 ? `wasm-oci@${n.label}` : 'wasm-oci', env: { ...env, node: n.path }, node: n }));
 
     const results: ScenarioResult[] = [];
-    results.push(await alternate('startup', 'start-up', undefined, config.startupRuns, [
-      { name: 'wasm-oci', run: () => T.wasmOciVersion(env) },
-      { name: 'node -e 0', run: () => T.nodeBare(env) },
-    ]));
+    results.push(await alternate('startup', 'start-up', undefined, config.startupRuns, variants.flatMap((v) => [
+      { name: v.name, run: () => T.wasmOciVersion(v.env) },
+      { name: bareNodeFor(v.name), run: () => T.nodeBare(v.env) },
+    ])));
 
     // Every push runs before any pull is seeded: skopeo's blob-info cache learns repositories
     // from pulls too, and would mount from them (see registry-http.ts).
     const repo = (what: string, tool: string, i: number): string => `bench/${what}-${tool}-${runId}-${i}`;
-    results.push(await alternate('filter-push', 'push 1 MiB filter (solo)', filter.size, config.runs, [
-      { name: 'wasm-oci', run: (i) => T.wasmOciPush(env, repo('filter', 'wasm-oci', i), filter) },
-      { name: 'skopeo', run: (i) => T.skopeoPush(env, repo('filter', 'skopeo', i), layouts.get(filter)!, filter) },
-    ]));
+    for (const f of filters) {
+      const fl = sizeLabel(f.size).replace(' ', '').toLowerCase();
+      results.push(await alternate('filter-push', `push ${sizeLabel(f.size)} filter (solo)`, f.size, config.runs, [
+        ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPush(v.env, repo(`filter${fl}`, v.name, i), f) })),
+        { name: 'skopeo', run: (i: number) => T.skopeoPush(env, repo(`filter${fl}`, 'skopeo', i), layouts.get(f)!, f) },
+      ]));
+    }
     for (const b of blobs) {
       const label = sizeLabel(b.size).replace(' ', '');
       const rl = label.toLowerCase();
       const n = b.size >= 1024 ** 3 ? config.runsLarge : config.runs;
       results.push(await alternate('push', `push ${sizeLabel(b.size)}`, b.size, n, [
-        { name: 'wasm-oci', run: (i) => T.wasmOciPush(env, repo(`push${rl}`, 'wasm-oci', i), b, T.LAYER_TAR) },
-        { name: 'skopeo', run: (i) => T.skopeoPush(env, repo(`push${rl}`, 'skopeo', i), layouts.get(b)!, b) },
-        { name: 'curl', run: (i) => T.curlPush(env, repo(`push${rl}`, 'curl', i), b) },
+        ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPush(v.env, repo(`push${rl}`, v.name, i), b, T.LAYER_TAR) })),
+        { name: 'skopeo', run: (i: number) => T.skopeoPush(env, repo(`push${rl}`, 'skopeo', i), layouts.get(b)!, b) },
+        { name: 'curl', run: (i: number) => T.curlPush(env, repo(`push${rl}`, 'curl', i), b) },
       ]));
     }
     const mounts = registry.requests().filter((r) => r.method === 'POST' && r.path.includes('mount=') && r.status === 201).length;
 
     const src = (what: string): string => `bench/src-${what}-${runId}`;
-    await T.seedRepo(env, layouts.get(filter)!, src('filter'));
-    results.push(await alternate('filter-pull', 'pull 1 MiB filter (solo)', filter.size, config.runs, [
-      { name: 'wasm-oci', run: (i) => T.wasmOciPull(env, src('filter'), filter, 'filter-1MiB.wasm', i === 0) },
-      { name: 'skopeo', run: (i) => T.skopeoPull(env, src('filter'), filter, i === 0) },
+    for (const f of filters) {
+      const fl = `filter${sizeLabel(f.size).replace(' ', '').toLowerCase()}`;
+      await T.seedRepo(env, layouts.get(f)!, src(fl));
+      results.push(await alternate('filter-pull', `pull ${sizeLabel(f.size)} filter (solo)`, f.size, config.runs, [
+        ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPull(v.env, src(fl), f, filterName(f.size), i === 0) })),
+        { name: 'skopeo', run: (i: number) => T.skopeoPull(env, src(fl), f, i === 0) },
+      ]));
+    }
+    const manyRepos = many.map((_, i) => `bench/many-${runId}/f${i}`);
+    for (const [i, f] of many.entries()) await T.seedRepo(env, layouts.get(f)!, manyRepos[i]!);
+    results.push(await alternate('multi-pull', `pull ${many.length} filters of 100 KiB`, undefined, config.runs, [
+      ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPullMany(v.env, manyRepos, many, 'filter.wasm', i === 0) })),
+      { name: 'skopeo x10 parallel', run: (i: number) => T.skopeoPullParallel(env, manyRepos, many, i === 0) },
     ]));
     for (const b of blobs) {
       const label = sizeLabel(b.size).replace(' ', '');
@@ -210,16 +274,16 @@ async function main(): Promise<number> {
       const n = b.size >= 1024 ** 3 ? config.runsLarge : config.runs;
       await T.seedRepo(env, layouts.get(b)!, src(rl));
       results.push(await alternate('pull', `pull ${sizeLabel(b.size)}`, b.size, n, [
-        { name: 'wasm-oci', run: (i) => T.wasmOciPull(env, src(rl), b, `blob-${label}.bin`, i === 0) },
-        { name: 'skopeo', run: (i) => T.skopeoPull(env, src(rl), b, i === 0) },
-        { name: 'curl', run: (i) => T.curlPull(env, src(rl), b, i === 0) },
+        ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPull(v.env, src(rl), b, `blob-${label}.bin`, i === 0) })),
+        { name: 'skopeo', run: (i: number) => T.skopeoPull(env, src(rl), b, i === 0) },
+        { name: 'curl', run: (i: number) => T.curlPull(env, src(rl), b, i === 0) },
       ]));
     }
 
     const largest = config.sizes[config.sizes.length - 1]!;
     const targets = evaluateTargets(results, largest);
     const versions = {
-      node: process.version,
+      node: nodes.map((n) => n.version).join(', '),
       wasmOci: JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')).version as string,
       skopeo: await version('skopeo', ['--version']),
       curl: await version('curl', ['--version']),
@@ -256,7 +320,7 @@ async function main(): Promise<number> {
       date: started.toISOString(),
       machine,
       versions,
-      config: { ...config, bin: env.binPath, curlPush: 'POST + monolithic PUT, both timed', crossRepoMounts: mounts },
+      config: { ...config, nodes: nodes.map((n) => ({ version: n.version, path: n.path })), bin: env.binPath, curlPush: 'POST + monolithic PUT, both timed', crossRepoMounts: mounts },
       scenarios: results.map((s) => ({ ...s, tools: s.tools.map((t) => ({ ...t, summary: t.samples.length ? summarize(t.samples) : undefined })) })),
       targets,
       markdown: formatMarkdown(results),

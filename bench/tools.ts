@@ -19,6 +19,8 @@ export interface BenchEnv {
   /** `http://127.0.0.1:PORT` */
   base: string;
   binPath: string;
+  /** The Node binary that runs wasm-oci (and `node -e 0`): the bench compares Node versions. */
+  node: string;
   /** Scratch root: inputs, layouts, outputs, time reports. */
   work: string;
   /** Clean environments: a throwaway HOME/DOCKER_CONFIG, no credentials of the machine. */
@@ -40,7 +42,7 @@ function sample(m: Measured, parts?: Record<string, number>): Sample {
 /** `wasm-oci push --plain-http HOST/REPO:v1 FILE[:TYPE]`, run from the file's directory (oras titles layers with the path as typed). */
 export async function wasmOciPush(env: BenchEnv, repo: string, file: InputFile, mediaType?: string): Promise<Sample> {
   const arg = mediaType ? `${basename(file.path)}:${mediaType}` : basename(file.path);
-  const m = await measureOk(process.execPath, [env.binPath, 'push', '--plain-http', `${env.host}/${repo}:v1`, arg], opts(env, env.wasmOciEnv, dirname(file.path)));
+  const m = await measureOk(env.node, [env.binPath, 'push', '--plain-http', `${env.host}/${repo}:v1`, arg], opts(env, env.wasmOciEnv, dirname(file.path)));
   await verifyAndUnlinkPush(env.base, repo, 'v1', { digest: file.digest, size: file.size });
   return sample(m);
 }
@@ -90,7 +92,7 @@ async function checkFile(path: string, file: InputFile, hash: boolean): Promise<
 export async function wasmOciPull(env: BenchEnv, repo: string, file: InputFile, expectName: string, hash: boolean): Promise<Sample> {
   const out = await freshDir(env, 'wasm-oci-');
   try {
-    const m = await measureOk(process.execPath, [env.binPath, 'pull', '--plain-http', `${env.host}/${repo}:v1`, '-o', out], opts(env, env.wasmOciEnv));
+    const m = await measureOk(env.node, [env.binPath, 'pull', '--plain-http', `${env.host}/${repo}:v1`, '-o', out], opts(env, env.wasmOciEnv));
     await checkFile(join(out, expectName), file, hash);
     return sample(m);
   } finally {
@@ -122,14 +124,52 @@ export async function curlPull(env: BenchEnv, repo: string, file: InputFile, has
   }
 }
 
+/**
+ * `wasm-oci pull --plain-http REF1 ... REFn -o DIR`: one process, one connection pool; each
+ * artifact lands in `DIR/<last path component of its repository>/`.
+ */
+export async function wasmOciPullMany(env: BenchEnv, repos: string[], files: InputFile[], expectName: string, hash: boolean): Promise<Sample> {
+  const out = await freshDir(env, 'wasm-oci-many-');
+  try {
+    const refs = repos.map((r) => `${env.host}/${r}:v1`);
+    const m = await measureOk(env.node, [env.binPath, 'pull', '--plain-http', ...refs, '-o', out], opts(env, env.wasmOciEnv));
+    for (let i = 0; i < repos.length; i++) {
+      await checkFile(join(out, basename(repos[i]!), expectName), files[i]!, hash);
+    }
+    return sample(m);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The peer for many filters: ten `skopeo copy` processes started together (what a CI job or a
+ * node agent would do with a Go client). Wall time from the first start to the last exit; the
+ * RSS is the sum of the processes' peaks, an upper bound of what they held at once.
+ */
+export async function skopeoPullParallel(env: BenchEnv, repos: string[], files: InputFile[], hash: boolean): Promise<Sample> {
+  const outs = await Promise.all(repos.map(() => freshDir(env, 'skopeo-many-')));
+  try {
+    const start = process.hrtime.bigint();
+    const runs = await Promise.all(repos.map((r, i) => measureOk('skopeo', ['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${env.host}/${r}:v1`, `oci:${outs[i]!}:v1`], opts(env, env.skopeoEnv))));
+    const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+    for (let i = 0; i < repos.length; i++) {
+      await checkFile(join(outs[i]!, 'blobs', 'sha256', files[i]!.digest.slice('sha256:'.length)), files[i]!, hash);
+    }
+    return { wallMs, maxRssKiB: runs.reduce((a, r) => a + r.maxRssKiB, 0) };
+  } finally {
+    await Promise.all(outs.map((o) => rm(o, { recursive: true, force: true })));
+  }
+}
+
 // ---- start-up -----------------------------------------------------------------------------
 
 export async function nodeBare(env: BenchEnv): Promise<Sample> {
-  return sample(await measureOk(process.execPath, ['-e', '0'], opts(env, env.wasmOciEnv)));
+  return sample(await measureOk(env.node, ['-e', '0'], opts(env, env.wasmOciEnv)));
 }
 
 export async function wasmOciVersion(env: BenchEnv): Promise<Sample> {
-  const m = await measureOk(process.execPath, [env.binPath, '--version'], opts(env, env.wasmOciEnv));
+  const m = await measureOk(env.node, [env.binPath, '--version'], opts(env, env.wasmOciEnv));
   if (!/^\d+\.\d+\.\d+/.test(m.stdout)) throw new Error(`--version printed ${JSON.stringify(m.stdout)}`);
   return sample(m);
 }
@@ -139,7 +179,7 @@ export async function wasmOciVersion(env: BenchEnv): Promise<Sample> {
 /** An OCI layout holding FILE, built by wasm-oci (oras style when `mediaType` is given, else the solo profile). */
 export async function buildLayout(env: BenchEnv, layout: string, file: InputFile, mediaType?: string): Promise<void> {
   const arg = mediaType ? `${basename(file.path)}:${mediaType}` : basename(file.path);
-  await measureOk(process.execPath, [env.binPath, 'push', '--oci-layout', `${layout}:v1`, arg], opts(env, env.wasmOciEnv, dirname(file.path)));
+  await measureOk(env.node, [env.binPath, 'push', '--oci-layout', `${layout}:v1`, arg], opts(env, env.wasmOciEnv, dirname(file.path)));
 }
 
 /** Puts a layout's `v1` into the registry with skopeo, so the pull scenarios do not depend on our push. */
