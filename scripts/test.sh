@@ -34,6 +34,13 @@ shopt -s nullglob
 mapfile -t main_tests < <(compiled_tests test/unit/*.test.ts test/e2e/*.test.ts)
 mapfile -t keychain_tests < <(compiled_tests test/keychain/*.test.ts)
 shopt -u nullglob
+# WASM_OCI_TEST_ONLY=REGEX runs only the test files whose path matches (e.g. `unit/|layout`):
+# .ci/run uses it for the other Node versions, and a developer for one area.
+if [ -n "${WASM_OCI_TEST_ONLY:-}" ]; then
+  mapfile -t main_tests < <(printf '%s\n' "${main_tests[@]}" | grep -E -- "$WASM_OCI_TEST_ONLY" || true)
+  mapfile -t keychain_tests < <(printf '%s\n' "${keychain_tests[@]}" | grep -E -- "$WASM_OCI_TEST_ONLY" || true)
+  echo "WASM_OCI_TEST_ONLY=$WASM_OCI_TEST_ONLY: ${#main_tests[@]} + ${#keychain_tests[@]} files"
+fi
 
 node_test=(node --test --test-reporter=spec --test-timeout=300000)
 summary_dir=$(mktemp -d)
