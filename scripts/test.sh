@@ -11,10 +11,18 @@ step() { echo; echo "=== $* ==="; }
 step "system packages"
 bash scripts/install-system-deps.sh || { echo "install-system-deps failed" >&2; exit 1; }
 
-# keytar is optional: build it if libsecret arrived after `npm install`, never fail because of it.
-if [ -d node_modules/keytar ] && [ ! -f node_modules/keytar/build/Release/keytar.node ]; then
-  step "rebuild keytar (optional)"
-  npm rebuild keytar >/dev/null 2>&1 && echo "keytar built" || echo "keytar could not be built; keychain via keytar unavailable"
+# keytar is optional, so `npm install` run before libsecret-1-dev existed drops it silently
+# (npm removes an optional dependency whose build failed). Now that the system packages are
+# here, build it, or install it at the version package-lock.json pins; never fail because of it.
+if [ ! -f node_modules/keytar/build/Release/keytar.node ]; then
+  step "keytar (optional)"
+  if [ -d node_modules/keytar ]; then
+    npm rebuild keytar >/dev/null 2>&1 || true
+  else
+    keytar_version=$(node -p 'require("./package-lock.json").packages["node_modules/keytar"]?.version ?? ""' 2>/dev/null)
+    [ -n "$keytar_version" ] && npm install --no-save --no-audit --no-fund "keytar@$keytar_version" >/dev/null 2>&1 || true
+  fi
+  if [ -f node_modules/keytar/build/Release/keytar.node ]; then echo "keytar built"; else echo "keytar could not be built; keychain via keytar unavailable"; fi
 fi
 
 step "build (tsc + bundle)"
