@@ -22,6 +22,8 @@ export interface GlobalFlags {
 export class CliContext {
   readonly io: CliIO;
   readonly format: OutputFormat;
+  /** The --format as given: `tree` and `table` are the text views of discover. */
+  readonly view: 'text' | 'json' | 'tree' | 'table';
   /** Progress and prompts are allowed: stderr is a terminal and --no-tty was not given. */
   readonly interactive: boolean;
   readonly debug: boolean;
@@ -37,10 +39,12 @@ export class CliContext {
     this.io = io;
     this.signal = signal;
     const format = flags.format ?? 'text';
-    if (format !== 'text' && format !== 'json') {
+    if (format !== 'text' && format !== 'json' && format !== 'tree' && format !== 'table') {
       throw new WasmOciError('E_USAGE', `--format must be "text" or "json", not "${format}"`);
     }
-    this.format = format;
+    // oras's discover has two text views, `tree` and `table`: both are text to every other command.
+    this.format = format === 'json' ? 'json' : 'text';
+    this.view = format;
     this.interactive = flags.tty !== false && io.stderr.isTTY === true && io.env.CI !== 'true' && io.env.TERM !== 'dumb';
     this.debug = flags.debug === true;
     this.color = new Chalk({ level: colorLevel(io, io.stdout) });

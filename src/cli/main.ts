@@ -57,7 +57,7 @@ export function buildProgram(io: CliIO, getContext: (cmd: Command) => CliContext
   program
     .description('Push, pull, inspect and render WebAssembly filters in OCI registries and OCI image layouts')
     .version(version, '-V, --version')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'tree', 'table']).default('text'))
     .option('--no-tty', 'no progress, spinners or prompts, even on a terminal')
     .option('-d, --debug', 'trace HTTP requests on stderr (secrets redacted)')
     .exitOverride()

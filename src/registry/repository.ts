@@ -5,7 +5,7 @@ import type {
   Content, Deleter, Mounter, ReferencePusher, ReferrerLister, TagLister, Target, TargetInfo, TransferOptions,
 } from '../content/interfaces.js';
 import { parseDigest } from '../oci/digest.js';
-import { LIMITS, isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
+import { LIMITS, MEDIA_TYPES, isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import { openBlob, requestFollowingRedirects } from './blob-fetch.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MONOLITHIC_MAX_BYTES, mountBlob, uploadBlob, uploadUnknown } from './blob-upload.js';
@@ -41,6 +41,8 @@ export interface RemoteRepository extends Target, TagLister, Deleter, ReferenceP
   fetchReference(reference: string, options?: { signal?: AbortSignal }): Promise<{ descriptor: Descriptor; content: Uint8Array }>;
   /** Uploads a blob whose digest is not known yet, hashing it on the way (one pass, not retried). */
   pushUnknown(mediaType: string, content: Readable, options?: TransferOptions & { size?: number }): Promise<Descriptor>;
+  /** Whether the registry answers the referrers API (a 404 means the tag schema is the way). */
+  referrersApi(subjectDigest: string, options?: { signal?: AbortSignal }): Promise<boolean>;
   /** Closes the connections this repository opened (not those of a shared context). */
   close(): Promise<void>;
 }
@@ -176,6 +178,16 @@ export function createRepository(options: RepositoryOptions): RemoteRepository {
 
     tags(opts = {}) {
       return listTags(ctx, repository, { scopes: pull, last: opts.last, signal: opts.signal, pageSize: options.tagPageSize });
+    },
+
+    async referrersApi(subjectDigest, opts = {}) {
+      parseDigest(subjectDigest);
+      const url = new URL(`/v2/${repository}/referrers/${subjectDigest}`, ctx.origin);
+      const res = await ctx.auth.request({ method: 'GET', url, scopes: pull, signal: opts.signal, headers: { accept: MEDIA_TYPES.ociIndex } });
+      await discardBody(res.body);
+      if (res.status === 200) return true;
+      if (res.status === 404) return false;
+      throw await responseError(res, { registry: ctx.registry, repository, object: 'the referrers API', kind: 'referrers', reference: subjectDigest });
     },
 
     referrers(subject, opts = {}) {

@@ -5,6 +5,7 @@ import { WasmOciError } from '../../errors.js';
 import { hasDeleter } from '../../content/interfaces.js';
 import { writeFileAtomic } from '../../content/oci-layout.js';
 import { fetchManifest } from '../../operations/manifest.js';
+import { parseReferrersMode, unindexReferrer } from '../../operations/referrers.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, type TargetFlags } from '../options.js';
 import { openTarget, requireRef } from '../target.js';
@@ -53,10 +54,11 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
   const del = new Command('delete')
     .description('delete a manifest (asks first on a terminal; -f skips the question)')
     .argument('<reference>', 'registry/repository:tag|@digest (or a layout path with --oci-layout)')
-    .option('-f, --force', 'do not ask for confirmation');
+    .option('-f, --force', 'do not ask for confirmation')
+    .option('--distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag (where a deleted referrer is unindexed)');
   addTargetOptions(del);
   del.addHelpText('after', '\nExample:\n  $ wasm-oci manifest delete -f registry.example.com/filters/example@sha256:...');
-  del.action(async (reference: string, flags: TargetFlags & { force?: boolean }, self: Command) => {
+  del.action(async (reference: string, flags: TargetFlags & { force?: boolean; distributionSpec?: string }, self: Command) => {
     const ctx = getContext(self);
     const opened = await openTarget(ctx, reference, flags);
     if (!hasDeleter(opened.target)) throw new WasmOciError('E_UNSUPPORTED', 'this target cannot delete manifests');
@@ -70,7 +72,18 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
       rl.close();
       if (!/^y(es)?$/i.test(answer.trim())) throw new WasmOciError('E_CANCELLED', 'deletion cancelled');
     }
+    // A referrer leaves its subject's tag index too (oras-go deletes it there as well:
+    // registry/remote/repository.go manifestStore.deleteWithIndexing).
+    const { bytes } = await fetchManifest(opened.target, desc.digest);
+    let subject: string | undefined;
+    try {
+      const doc = JSON.parse(bytes.toString('utf8')) as { subject?: { digest?: unknown } };
+      if (typeof doc.subject?.digest === 'string') subject = doc.subject.digest;
+    } catch {
+      /* not JSON: nothing to unindex */
+    }
     await opened.target.delete(desc);
+    if (subject) await unindexReferrer(opened.target, subject, desc.digest, parseReferrersMode(flags.distributionSpec), ctx.signal);
     ctx.out(`Deleted [${opened.kind}] ${reference}`);
     ctx.out(`Digest: ${desc.digest}`);
     ctx.json({ reference, deleted: true, ...desc });
