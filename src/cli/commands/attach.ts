@@ -22,7 +22,7 @@ export function attachCommand(getContext: (cmd: Command) => CliContext): Command
     .description('attach files to an existing artifact (a manifest whose subject is it)')
     .argument('<reference>', 'the subject: registry/repository:tag|@digest (or a layout path with --oci-layout)')
     .argument('[files...]', 'file[:mediaType] to attach as layers')
-    .requiredOption('--artifact-type <type>', 'artifact type of the attached manifest')
+    .option('--artifact-type <type>', 'artifact type of the attached manifest (required)')
     .option('-a, --annotation <key=value>', 'manifest annotation (repeatable)', collect, [])
     .option('--annotation-file <file>', 'annotations file, as oras reads it ($manifest, file names)')
     .option('--export-manifest <file>', 'also write the pushed manifest to this file')
