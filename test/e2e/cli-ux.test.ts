@@ -288,7 +288,7 @@ test('--help on every command and subcommand exits 0 and shows an example; usage
       visited.push(name);
       assert.equal(h.code, 0, `${name} --help exits 0: ${h.stderr}`);
       // Help writes an alias beside the name (`copy|cp`); the usage line after an error gives the name.
-      const usage = /^Usage: (.*)$/m.exec(h.stdout)?.[1]?.replace(/\|[a-z]+/, '');
+      const usage = /^Usage: (.*)$/m.exec(h.stdout)?.[1]?.replace(/\|[a-z-]+/, '');
       assert.ok(usage?.startsWith(`wasm-oci ${name} `), `${name} --help shows its usage: ${h.stdout}`);
       assert.match(h.stdout, /^Examples?:\n {2}\$ .*\bwasm-oci /m, `${name} --help shows an example`);
       const subs = commandsIn(h.stdout);

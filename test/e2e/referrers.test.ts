@@ -83,3 +83,19 @@ test('five attach processes at once to one subject under the tag schema: no refe
   const index = await tagIndex(reg, 'race', subject);
   assert.deepEqual(index.manifests.map((m: any) => m.digest).sort(), digests);
 });
+
+test("oras's aliases reach the same commands; version prints the package's and Node's versions", async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const digest = await pushFilter(reg, 'alias:v1');
+  assert.equal(ok(await runCli(['digest', `${reg.host}/alias:v1`, '--plain-http']), 'digest').stdout.trim(), digest);
+  assert.equal(ok(await runCli(['cp', `${reg.host}/alias:v1`, `${reg.host}/alias:v2`, '--plain-http']), 'cp').code, 0);
+  assert.match(ok(await runCli(['repo', 'show-tags', `${reg.host}/alias`, '--plain-http']), 'show-tags').stdout, /^v1\nv2\n$/);
+  assert.match(ok(await runCli(['manifest', 'get', `${reg.host}/alias:v1`, '--plain-http']), 'manifest get').stdout, /"schemaVersion":\s*2/);
+  const { readFile } = await import('node:fs/promises');
+  const { repoRoot } = await import('../helpers/paths.js');
+  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8'));
+  const v = JSON.parse(ok(await runCli(['version', '--format', 'json']), 'version').stdout);
+  assert.equal(v.version, pkg.version);
+  assert.equal(v.nodeVersion, process.version);
+  assert.match(ok(await runCli(['version']), 'version text').stdout, new RegExp(`^Version: +${pkg.version.replace(/\./g, '\\.')}\nNode version: +${process.version}`));
+});

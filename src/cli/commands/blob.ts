@@ -15,6 +15,7 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
   const blob = new Command('blob').description('blob operations');
   blob.addHelpText('after', '\nExample:\n  $ wasm-oci blob fetch -o filter.wasm registry.example.com/filters/example@sha256:...');
   const fetch = new Command('fetch')
+    .alias('get')
     .description('download a blob by digest, verified against it (temp file, then rename)')
     .argument('<reference>', 'registry/repository@sha256:... (or a layout path with --oci-layout)')
     .option('-o, --output <file>', 'write to this file ("-" for stdout)')

@@ -22,6 +22,7 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
   manifest.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest fetch --pretty registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest delete registry.example.com/filters/example:v0.1');
 
   const fetch = new Command('fetch')
+    .aliases(['get', 'show'])
     .description('print a manifest (or write it to a file), verified against its digest')
     .argument('<reference>', 'registry/repository:tag|@digest (or a layout path with --oci-layout)')
     .option('--media-type <type>', 'fail unless the manifest has this media type')
@@ -52,6 +53,7 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
   });
 
   const del = new Command('delete')
+    .aliases(['remove', 'rm'])
     .description('delete a manifest (asks first on a terminal; -f skips the question)')
     .argument('<reference>', 'registry/repository:tag|@digest (or a layout path with --oci-layout)')
     .option('-f, --force', 'do not ask for confirmation')

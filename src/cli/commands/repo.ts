@@ -6,9 +6,10 @@ import { addTargetOptions, type TargetFlags } from '../options.js';
 import { openTarget } from '../target.js';
 
 export function repoCommand(getContext: (cmd: Command) => CliContext): Command {
-  const repo = new Command('repo').description('repository operations');
+  const repo = new Command('repo').alias('repository').description('repository operations');
   repo.addHelpText('after', '\nExample:\n  $ wasm-oci repo tags --last v0.1 registry.example.com/filters/example');
   const tags = new Command('tags')
+    .alias('show-tags')
     .description('list the tags of a repository (every page)')
     .argument('<repository>', 'registry/repository (or a layout path with --oci-layout)')
     .option('--last <tag>', 'list only tags after this one');

@@ -5,6 +5,7 @@ import { openTarget, requireRef } from '../target.js';
 
 export function resolveCommand(getContext: (cmd: Command) => CliContext): Command {
   const cmd = new Command('resolve')
+    .alias('digest')
     .description('print the digest a tag points to')
     .argument('<reference>', 'registry/repository:tag (or a layout path with --oci-layout)')
     .option('-l, --full-reference', 'print name@digest instead of the digest alone');
