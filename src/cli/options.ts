@@ -27,7 +27,66 @@ export function addRemoteOptions(cmd: Command): Command {
     .option('--plain-http', 'use plain HTTP instead of HTTPS')
     .option('--insecure', 'skip TLS certificate verification')
     .option('--ca-file <file>', 'trust the CA certificates in this PEM file')
-    .addOption(new Option('--registry-config <path...>', 'docker config.json files to read credentials from (the first is the one written)'));
+    .addOption(registryConfigOption('--registry-config', 'a docker config.json to read credentials from (repeatable; the first is the one written)'));
+}
+
+/**
+ * One path per use, repeatable, as oras declares it (StringArrayVar in
+ * cmd/oras/internal/option/remote.go, ApplyFlagsWithPrefix). A variadic `<path...>` would swallow
+ * the positional reference that follows it.
+ */
+export function registryConfigOption(flag: string, description: string): Option {
+  return new Option(`${flag} <path>`, description).argParser(collect);
+}
+
+export type Side = 'from' | 'to';
+
+/**
+ * `copy`'s per-side flags, spelled as oras copy spells them (ApplyFlagsWithPrefix with "from"
+ * and "to" in cmd/oras/internal/option/remote.go): each side can have its own transport and account.
+ */
+export function addSideRemoteOptions(cmd: Command, side: Side, description: string): Command {
+  return cmd
+    .option(`--${side}-username <username>`, `${description} registry username`)
+    .option(`--${side}-password <password>`, `${description} registry password or token`)
+    .option(`--${side}-identity-token <token>`, `${description} registry identity token`)
+    .option(`--${side}-plain-http`, `use plain HTTP for the ${description} registry`)
+    .option(`--${side}-insecure`, `skip TLS certificate verification for the ${description} registry`)
+    .option(`--${side}-ca-file <file>`, `trust the CA certificates in this PEM file for the ${description} registry`)
+    .addOption(registryConfigOption(`--${side}-registry-config`, `a docker config.json for the ${description} registry (repeatable)`));
+}
+
+type SideFlags = Record<string, unknown>;
+
+function sideValue<T>(flags: SideFlags, side: Side, name: string): T | undefined {
+  return flags[`${side}${name}`] as T | undefined;
+}
+
+/** True when any `--from-*`/`--to-*` credential flag was given for this side. */
+export function hasSideCredential(flags: SideFlags, side: Side): boolean {
+  return ['Username', 'Password', 'IdentityToken'].some((n) => sideValue(flags, side, n) !== undefined);
+}
+
+/**
+ * The flags one side of a copy uses: the side's own flags over the shared ones. A credential given
+ * for the side replaces the shared credential as a whole, so a typed password never mixes with
+ * another account's username.
+ */
+export function sideTargetFlags(flags: TargetFlags & SideFlags, side: Side): TargetFlags {
+  const out: TargetFlags = { ...flags };
+  if (hasSideCredential(flags, side)) {
+    out.username = sideValue(flags, side, 'Username');
+    out.password = sideValue(flags, side, 'Password');
+    out.identityToken = sideValue(flags, side, 'IdentityToken');
+    out.passwordStdin = false;
+  }
+  if (sideValue<boolean>(flags, side, 'PlainHttp')) out.plainHttp = true;
+  if (sideValue<boolean>(flags, side, 'Insecure')) out.insecure = true;
+  const ca = sideValue<string>(flags, side, 'CaFile');
+  if (ca !== undefined) out.caFile = ca;
+  const cfg = sideValue<string[]>(flags, side, 'RegistryConfig');
+  if (cfg !== undefined) out.registryConfig = cfg;
+  return out;
 }
 
 export function addConcurrencyOption(cmd: Command): Command {

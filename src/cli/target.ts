@@ -3,7 +3,7 @@ import { resolve as resolvePath } from 'node:path';
 import { WasmOciError } from '../errors.js';
 import { OciLayoutStore } from '../content/oci-layout.js';
 import type { Target } from '../content/interfaces.js';
-import type { Credential, CredentialFunc } from '../credentials/types.js';
+import { usernameProblem, type Credential, type CredentialFunc } from '../credentials/types.js';
 import { parseLayoutReference } from '../reference/layout-reference.js';
 import { parseReference, formatReference } from '../reference/reference.js';
 import type { CliContext } from './context.js';
@@ -97,6 +97,13 @@ export function hasFlagCredential(flags: TargetFlags): boolean {
 export async function credentialsFor(ctx: CliContext, flags: TargetFlags, options: OpenOptions = {}, registry?: string): Promise<CredentialFunc> {
   if (flags.password !== undefined && flags.passwordStdin) {
     throw new WasmOciError('E_USAGE', '--password and --password-stdin cannot be used together');
+  }
+  const problem = usernameProblem(flags.username);
+  if (problem) throw new WasmOciError('E_USAGE', problem);
+  if ((flags.password !== undefined || flags.passwordStdin) && flags.username === undefined && flags.identityToken === undefined) {
+    throw new WasmOciError('E_USAGE', `${flags.password !== undefined ? '--password' : '--password-stdin'} needs --username`, {
+      hint: 'pass -u USER with the password, or --identity-token TOKEN for a token',
+    });
   }
   const { createCredentialStore } = await import('../credentials/store.js');
   const fromStores = () =>

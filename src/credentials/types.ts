@@ -14,3 +14,13 @@ export type CredentialFunc = (registry: string) => Promise<Credential | undefine
 export function isEmptyCredential(c: Credential | undefined): boolean {
   return !c || (!c.username && !c.password && !c.identityToken && !c.registryToken);
 }
+
+/**
+ * docker's config.json stores `base64(user:password)` and Basic auth sends the same pair
+ * (RFC 7617 forbids a colon in the user-id): a `:` in the username would be read back by every
+ * other tool as a shorter username, so it is refused before anything is stored or sent.
+ */
+export function usernameProblem(username: string | undefined): string | undefined {
+  if (username !== undefined && username.includes(':')) return `the username "${username}" contains ":", which docker's config.json and Basic auth cannot carry`;
+  return undefined;
+}

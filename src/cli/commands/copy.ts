@@ -3,7 +3,7 @@ import { copyReference, type CopyResult } from '../../copy/copy.js';
 import { WasmOciError } from '../../errors.js';
 import { convertArtifact, type ConvertResult } from '../../operations/convert.js';
 import type { CliContext } from '../context.js';
-import { addConcurrencyOption, addRemoteOptions, collect, type TargetFlags } from '../options.js';
+import { addConcurrencyOption, addRemoteOptions, addSideRemoteOptions, collect, hasSideCredential, sideTargetFlags, type TargetFlags } from '../options.js';
 import { TransferDisplay } from '../progress.js';
 import { hasFlagCredential, openTarget, readStdinSecret, requireRef } from '../target.js';
 
@@ -13,10 +13,7 @@ interface CopyFlags extends TargetFlags {
   concurrency: number;
   profile?: 'solo' | 'compat' | 'cncf';
   rootId?: string[];
-  fromUsername?: string;
-  fromPassword?: string;
-  toUsername?: string;
-  toPassword?: string;
+  [sideFlag: string]: unknown;
 }
 
 export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
@@ -28,11 +25,9 @@ export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('--from-oci-layout', 'the source is an OCI image layout')
     .option('--to-oci-layout', 'the destination is an OCI image layout')
     .addOption(new Option('--profile <profile>', 're-package the module in this format instead of copying the manifest as is').choices(['solo', 'compat', 'cncf']))
-    .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect)
-    .option('--from-username <username>', 'username for the source registry')
-    .option('--from-password <password>', 'password or token for the source registry')
-    .option('--to-username <username>', 'username for the destination registry')
-    .option('--to-password <password>', 'password or token for the destination registry');
+    .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect);
+  addSideRemoteOptions(cmd, 'from', 'source');
+  addSideRemoteOptions(cmd, 'to', 'destination');
   addConcurrencyOption(addRemoteOptions(cmd));
   cmd.addHelpText(
     'after',
@@ -40,18 +35,18 @@ export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
 Examples:
   $ wasm-oci copy registry.example.com/filters/example:v0.1 mirror.example.com/filters/example:v0.1
   $ wasm-oci copy --from-oci-layout ./wasm-store:v0.1 registry.example.com/filters/example:v0.1
+  $ wasm-oci copy --from-ca-file ./ca.pem registry.example.com/filters/example:v0.1 --to-plain-http localhost:5000/filters/example:v0.1
   $ wasm-oci copy REGISTRY/asm-test:v0.1 REGISTRY/asm-test:v0.1-istio --profile solo`,
   );
   cmd.action(async (source: string, destination: string, flags: CopyFlags, self: Command) => {
     const ctx = getContext(self);
     let secret: Promise<string> | undefined;
     const stdinSecret = () => (secret ??= readStdinSecret(ctx));
-    const side = (username?: string, password?: string): TargetFlags =>
-      username !== undefined || password !== undefined ? { ...flags, username, password, passwordStdin: false, identityToken: undefined } : flags;
-    const src = await openTarget(ctx, source, { ...side(flags.fromUsername, flags.fromPassword), ociLayout: flags.fromOciLayout }, { stdinSecret });
-    const dst = await openTarget(ctx, destination, { ...side(flags.toUsername, flags.toPassword), ociLayout: flags.toOciLayout }, { write: true, stdinSecret });
+    const src = await openTarget(ctx, source, { ...sideTargetFlags(flags, 'from'), ociLayout: flags.fromOciLayout }, { stdinSecret });
+    const dst = await openTarget(ctx, destination, { ...sideTargetFlags(flags, 'to'), ociLayout: flags.toOciLayout }, { write: true, stdinSecret });
     // -u/-p name one account; typed for a copy between two registries it would go to both.
-    if (hasFlagCredential(flags) && src.kind === 'registry' && dst.kind === 'registry' && src.registry !== dst.registry) {
+    const sharedCredentialUsed = hasFlagCredential(flags) && !(hasSideCredential(flags, 'from') && hasSideCredential(flags, 'to'));
+    if (sharedCredentialUsed && src.kind === 'registry' && dst.kind === 'registry' && src.registry !== dst.registry) {
       throw new WasmOciError('E_USAGE', `-u/-p would send one credential to both ${src.registry} and ${dst.registry}`, {
         hint: 'use --from-username/--from-password and --to-username/--to-password',
       });

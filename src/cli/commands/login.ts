@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { createInterface } from 'node:readline';
 import { WasmOciError } from '../../errors.js';
-import type { Credential } from '../../credentials/types.js';
+import { usernameProblem, type Credential } from '../../credentials/types.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, type TargetFlags } from '../options.js';
 import { readCaFile, readStdinSecret } from '../target.js';
@@ -84,6 +84,11 @@ export async function promptHidden(
   }
 }
 
+function rejectUsername(username: string | undefined): void {
+  const problem = usernameProblem(username);
+  if (problem) throw new WasmOciError('E_USAGE', problem);
+}
+
 /** The credential from the flags, stdin, or a prompt on a terminal. */
 async function gatherCredential(ctx: CliContext, flags: LoginFlags): Promise<Credential> {
   const fromStdin = [flags.passwordStdin && '--password-stdin', flags.identityTokenStdin && '--identity-token-stdin'].filter(Boolean);
@@ -97,6 +102,7 @@ async function gatherCredential(ctx: CliContext, flags: LoginFlags): Promise<Cre
     throw new WasmOciError('E_USAGE', '--identity-token and --identity-token-stdin cannot be used together');
   }
 
+  rejectUsername(flags.username);
   if (tokenGiven) {
     if (flags.identityToken !== undefined) ctx.warn('Using --identity-token on the command line is insecure. Use --identity-token-stdin.');
     const token = flags.identityToken ?? (await readStdinSecret(ctx, '--identity-token-stdin'));
@@ -120,6 +126,7 @@ async function gatherCredential(ctx: CliContext, flags: LoginFlags): Promise<Cre
     password ??= await promptHidden(ctx.io, 'Password: ');
   }
   if (!username) throw new WasmOciError('E_USAGE', 'the username is empty');
+  rejectUsername(username);
   if (!password) throw new WasmOciError('E_USAGE', 'the password is empty');
   return { username, password };
 }

@@ -1,5 +1,6 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registryConfigOption } from '../options.js';
 import { registryHostOf } from './login.js';
 
 interface LogoutFlags {
@@ -10,7 +11,7 @@ export function logoutCommand(getContext: (cmd: Command) => CliContext): Command
   const cmd = new Command('logout')
     .description('remove the credentials of a registry from every store that holds them')
     .argument('<registry>', 'registry host[:port] (docker.io for Docker Hub)')
-    .addOption(new Option('--registry-config <path...>', 'docker config.json files (the first is the one written)'));
+    .addOption(registryConfigOption('--registry-config', 'a docker config.json (repeatable; the first is the one written)'));
   cmd.addHelpText('after', '\nExample:\n  $ wasm-oci logout registry.example.com');
   cmd.action(async (input: string, flags: LogoutFlags, self: Command) => {
     const ctx = getContext(self);
