@@ -5,7 +5,7 @@ import { OciLayoutStore } from '../content/oci-layout.js';
 import type { Target } from '../content/interfaces.js';
 import { usernameProblem, type Credential, type CredentialFunc } from '../credentials/types.js';
 import { parseLayoutReference } from '../reference/layout-reference.js';
-import { parseReference, formatReference } from '../reference/reference.js';
+import { parseReference, formatReference, validateTag } from '../reference/reference.js';
 import type { CliContext } from './context.js';
 import type { TargetFlags } from './options.js';
 
@@ -31,6 +31,8 @@ export function splitTags(input: string): { reference: string; tags: string[] } 
   if (colon <= head.lastIndexOf('/') || !head.slice(colon + 1).includes(',')) return { reference: input, tags: [] };
   const tags = head.slice(colon + 1).split(',');
   if (tags.some((t) => t === '')) throw new WasmOciError('E_REFERENCE', `invalid reference "${input}": empty tag in the tag list`);
+  // Every tag is checked before anything is sent: a bad third tag must not leave the first two set.
+  for (const t of tags) validateTag(t, input);
   return { reference: `${head.slice(0, colon + 1)}${tags[0]}${at >= 0 ? input.slice(at) : ''}`, tags };
 }
 

@@ -64,7 +64,19 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
     const ctx = getContext(self);
     const opened = await openTarget(ctx, reference, flags);
     if (!hasDeleter(opened.target)) throw new WasmOciError('E_UNSUPPORTED', 'this target cannot delete manifests');
-    const desc = await opened.target.resolve(requireRef(opened, reference));
+    let desc;
+    try {
+      desc = await opened.target.resolve(requireRef(opened, reference));
+    } catch (err) {
+      // oras cmd/oras/root/manifest/delete.go (deleteManifest): with --force a manifest that is
+      // already gone is not an error — "Missing REF", exit 0 — so cleanup scripts can re-run.
+      if (flags.force && err instanceof WasmOciError && err.code === 'E_NOT_FOUND') {
+        ctx.out(`Missing ${reference}`);
+        ctx.json({ reference, deleted: false, missing: true });
+        return;
+      }
+      throw err;
+    }
     if (!flags.force) {
       if (!ctx.interactive || !ctx.io.stdin.isTTY) {
         throw new WasmOciError('E_USAGE', `refusing to delete ${reference} without confirmation`, { hint: 'pass -f/--force to delete without asking' });

@@ -70,13 +70,20 @@ Examples:
       onWarning: (m) => ctx.warn(m),
     };
     const opened = await openTarget(ctx, reference, flags, { write: true });
+    // The manifest's digest is known only once it is built: a digest in the reference would
+    // either be ignored (an untagged manifest with another digest, "success") or be a guess.
+    if (opened.digest) {
+      throw new WasmOciError('E_USAGE', `"${reference}" names a digest; a push reference names the tags to set`, {
+        hint: `push to ${opened.name}:TAG (the digest is printed after the push)`,
+      });
+    }
     const display = await TransferDisplay.create(ctx, 'Uploading', `Preparing ${reference}`, { doneOnFullSize: false });
     let result;
     try {
       result = await pushArtifact({
         signal: ctx.signal,
         target: opened.target,
-        tags: opened.digest ? [] : opened.tags,
+        tags: opened.tags,
         pack: packOptions,
         concurrency: flags.concurrency,
         onProgress: display.onProgress,
