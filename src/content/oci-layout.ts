@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pipeline as pipelineCb } from 'node:stream';
 import { WasmOciError, fromFsError } from '../errors.js';
@@ -16,6 +16,13 @@ const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
 const LOCK_FILE = 'index.json.lock';
 const LOCK_STALE_MS = 30_000;
+/**
+ * A layout's own index.json lists every tag (skopeo and oras write layouts with thousands), so
+ * its limit is not a manifest's 4 MiB; reads and writes share it so we can always read back.
+ */
+export const INDEX_LIMIT_BYTES = 64 * 1024 * 1024;
+/** Longest wait for another writer's lock before saying so (an update takes milliseconds). */
+const LOCK_WAIT_MS = 60_000;
 
 export interface OciLayoutOptions {
   /** Create the layout when the directory has none (writes); reads of a missing layout fail with E_NOT_FOUND. */
@@ -32,6 +39,8 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
   readonly info: TargetInfo = { kind: 'oci-layout' };
   private readonly create: boolean;
   private initialised = false;
+  /** Blobs whose bytes this process has hashed (or written): an existing blob is trusted only then. */
+  private readonly verified = new Set<string>();
 
   constructor(root: string, options: OciLayoutOptions = {}) {
     this.root = root;
@@ -71,13 +80,27 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
     this.initialised = true;
   }
 
+  /**
+   * A blob exists only when its bytes hash to its digest: a file of the right size with corrupt
+   * bytes would otherwise be "Exists" to every push and copy, new tags would point at it, and
+   * re-pushing the right bytes could never heal it (push skips what exists).
+   */
   async exists(desc: Descriptor): Promise<boolean> {
+    const path = this.blobPath(desc.digest);
     try {
-      const s = await stat(this.blobPath(desc.digest));
-      return s.isFile() && s.size === desc.size;
+      const s = await stat(path);
+      if (!s.isFile() || s.size !== desc.size) return false;
     } catch {
       return false;
     }
+    if (this.verified.has(desc.digest)) return true;
+    try {
+      await pipeline(createReadStream(path, { highWaterMark: 256 * 1024 }), new VerifyingStream({ digest: desc.digest, size: desc.size }), new Writable({ write: (_c, _e, cb) => cb() }));
+    } catch {
+      return false;
+    }
+    this.verified.add(desc.digest);
+    return true;
   }
 
   async resolveBlob(digest: string): Promise<Descriptor> {
@@ -128,10 +151,24 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
       const source = content instanceof Uint8Array ? Readable.from([Buffer.from(content)]) : await content();
       await pipeline(source, verify, createWriteStream(temp, { flags: 'wx' }), { signal: options.signal });
       await rename(temp, target);
+      this.verified.add(desc.digest);
     } catch (err) {
       await rm(temp, { force: true });
       throw fromFsError(err, `cannot write to the OCI layout ${this.root}`);
     }
+    if (isManifestType(desc.mediaType)) await this.listUntagged(desc);
+  }
+
+  /**
+   * An untagged manifest is listed in index.json without a ref name, as oras-go's OCI store does
+   * (content/oci/oci.go, saveIndex: tagged manifests, then the untagged ones): a manifest that
+   * only its digest reaches would be garbage to every other tool. A tag replaces the bare entry.
+   */
+  private async listUntagged(desc: Descriptor): Promise<void> {
+    await this.withIndexLock(async (index) => {
+      if (!index.manifests.some((m) => m.digest === desc.digest)) index.manifests.push(stripRefName(desc));
+      return index;
+    });
   }
 
   async pushUnknown(mediaType: string, content: Readable, options: TransferOptions & { size?: number } = {}): Promise<Descriptor> {
@@ -202,7 +239,10 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
     }
     await this.withIndexLock(async (index) => {
       const entry: Descriptor = { ...stripRefName(desc), annotations: { ...(desc.annotations ?? {}), [ANNOTATIONS.refName]: reference } };
-      index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATIONS.refName] !== reference);
+      index.manifests = index.manifests.filter((m) => {
+        const name = m.annotations?.[ANNOTATIONS.refName];
+        return name !== reference && !(name === undefined && m.digest === desc.digest);
+      });
       index.manifests.push(entry);
       return index;
     });
@@ -233,7 +273,7 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
   private async readIndex(): Promise<ImageIndex> {
     let raw: Buffer;
     try {
-      raw = await readAll(createReadStream(join(this.root, INDEX_FILE)), LIMITS.manifestBytes, 'index.json');
+      raw = await readAll(createReadStream(join(this.root, INDEX_FILE)), INDEX_LIMIT_BYTES, 'index.json');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyIndex();
       throw err;
@@ -259,11 +299,30 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
     const release = await acquireLock(lockPath);
     try {
       const index = await update(await this.readIndex());
-      await writeFileAtomic(join(this.root, INDEX_FILE), JSON.stringify(index));
+      const bytes = Buffer.from(JSON.stringify(index));
+      // Refused before anything changes: an index.json over the limit we read with would lock
+      // the tool out of its own layout (pull, repo tags, even manifest delete).
+      if (bytes.length > INDEX_LIMIT_BYTES) {
+        throw new WasmOciError('E_SIZE_LIMIT', `the update would make ${join(this.root, INDEX_FILE)} ${bytes.length} bytes, over the ${INDEX_LIMIT_BYTES} bytes wasm-oci reads`, {
+          hint: 'delete tags you no longer need (wasm-oci manifest delete --oci-layout), or use another layout',
+        });
+      }
+      await writeFileAtomic(join(this.root, INDEX_FILE), bytes);
     } finally {
       await release();
     }
   }
+}
+
+const MANIFEST_TYPES: ReadonlySet<string> = new Set([
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.ociIndex,
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
+
+function isManifestType(mediaType: string): boolean {
+  return MANIFEST_TYPES.has(mediaType);
 }
 
 function emptyIndex(): ImageIndex {
@@ -291,21 +350,63 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 async function acquireLock(path: string): Promise<() => Promise<void>> {
   // A token of our own in the lock file: release removes the lock only while it is still ours.
   const token = `${process.pid}:${randomBytes(8).toString('hex')}`;
+  const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
       const handle = await open(path, 'wx');
-      await handle.writeFile(token);
-      await handle.close();
+      try {
+        await handle.writeFile(token);
+        await handle.close();
+      } catch (err) {
+        // A full disk fails the write after the create: a lock left here would make every
+        // later write wait for nothing.
+        await handle.close().catch(() => {});
+        await rm(path, { force: true });
+        throw err;
+      }
       return async () => {
         const held = await readFile(path, 'utf8').catch(() => undefined);
         if (held === token) await rm(path, { force: true });
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // A lock left by a killed process is taken over once it is older than any update takes.
-      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > LOCK_STALE_MS) await rm(path, { force: true });
+      if (await lockIsAbandoned(path)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      if (Date.now() - started > LOCK_WAIT_MS) {
+        throw new WasmOciError('E_INVALID_INPUT', `the OCI layout is locked by ${path} for more than ${LOCK_WAIT_MS / 1000} s`, {
+          hint: 'another wasm-oci is writing to this layout; if none is running, remove the lock file',
+        });
+      }
       await new Promise((r) => setTimeout(r, Math.min(5 + attempt * 5, 50)));
     }
+  }
+}
+
+/**
+ * A lock nobody holds any more: its owner process is gone (the token starts with its pid, and
+ * this machine has no such process), it is empty (the owner died between create and write),
+ * or it is older than any update takes.
+ */
+async function lockIsAbandoned(path: string): Promise<boolean> {
+  let held: string;
+  let ageMs: number;
+  try {
+    held = await readFile(path, 'utf8');
+    ageMs = Date.now() - (await stat(path)).mtimeMs;
+  } catch {
+    return false;
+  }
+  if (ageMs > LOCK_STALE_MS) return true;
+  // An empty lock younger than a moment may be one being written right now.
+  if (held === '') return ageMs > 1000;
+  const pid = Number(held.split(':')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { hasUnknownPusher, type Target } from '../content/interfaces.js';
 import { mapLimit } from '../content/concurrency.js';
-import { isWasmOciError } from '../errors.js';
-import { ANNOTATIONS } from '../oci/media-types.js';
+import { isWasmOciError, WasmOciError } from '../errors.js';
+import { ANNOTATIONS, LIMITS } from '../oci/media-types.js';
 import { storeRoot } from '../copy/copy.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { pack, packStyleOf } from '../pack/pack.js';
@@ -43,6 +43,13 @@ export async function pushArtifact(options: PushArtifactOptions): Promise<PushRe
   const packed = await pack({ ...options.pack, digests: early });
   const earlyDigests = new Set([...early.values()].map((d) => d.digest));
   try {
+    // Registries (distribution's 4 MiB manifest limit) and every reader, ours included, refuse a
+    // bigger manifest: say so before any blob is sent, not after the tag points at it.
+    if (packed.manifestBytes.byteLength > LIMITS.manifestBytes) {
+      throw new WasmOciError('E_SIZE_LIMIT', `the manifest would be ${packed.manifestBytes.byteLength} bytes, over the ${LIMITS.manifestBytes}-byte limit for manifests`, {
+        hint: 'annotations are stored in the manifest: move large data into a file layer instead',
+      });
+    }
     // The solo profile's config is also its first layer: report it under that layer's title.
     const titled = new Map(packed.manifest.layers.map((l) => [l.digest, l]));
     const blobs = packed.blobs.map((b) => ({ ...b, descriptor: titled.get(b.descriptor.digest) ?? b.descriptor }));

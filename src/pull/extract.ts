@@ -7,7 +7,7 @@ import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { fetchToFile } from './blob-to-file.js';
 import { planExtraction, type ExtractJob } from './extract-plan.js';
 import { prepareParent, resolveOutputRoot } from './safe-path.js';
-import { extractFromTarLayer } from './tar-module.js';
+import { extractFromTarLayer, loadTarStream } from './tar-module.js';
 import { TempFiles } from './temp-files.js';
 
 export { planExtraction, MODULE_FILE_NAME, RUNTIME_CONFIG_FILE_NAME } from './extract-plan.js';
@@ -117,6 +117,7 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
       });
       return;
     }
+    await loadTarStream();
     const source = await options.fetcher.fetch(job.desc, transfer);
     const entries = await extractFromTarLayer(source, job.desc, {
       wantModule: job.wantModule,

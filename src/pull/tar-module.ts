@@ -9,6 +9,18 @@ import type { Descriptor } from '../oci/types.js';
 import { MODULE_FILE_NAME, RUNTIME_CONFIG_FILE_NAME } from './extract-plan.js';
 import { safeRelativeSegments } from './safe-path.js';
 
+let tarStream: typeof import('tar-stream') | undefined;
+
+/**
+ * tar-stream is loaded only by the pulls that meet a tar layer (most never do). Callers load it
+ * BEFORE opening the layer's stream: an await between opening a stream that already flows and
+ * piping it would drop the bytes that pass in between.
+ */
+export async function loadTarStream(): Promise<typeof import('tar-stream')> {
+  tarStream ??= (await import('tar-stream')).default;
+  return tarStream;
+}
+
 /** A runtime config is tiny; a bigger entry of that name is not one. */
 export const TAR_RUNTIME_CONFIG_LIMIT = 1024 * 1024;
 /** Tar headers, padding and small side entries allowed on top of the module limit. */
@@ -61,9 +73,7 @@ export async function extractFromTarLayer(
 ): Promise<TarEntryOut[]> {
   const verify = new VerifyingStream({ digest: desc.digest, size: desc.size });
   const limit = new ByteLimit(options.moduleSizeLimit + TAR_OVERHEAD_ALLOWANCE, `the uncompressed layer ${desc.digest}`);
-  // tar-stream is loaded only by the commands that meet a tar layer: most pulls never do.
-  const { default: tar } = await import('tar-stream');
-  const extract = tar.extract();
+  const extract = (await loadTarStream()).extract();
   const done = pipeline(source, verify, createGunzip(), limit, extract, { signal: options.signal });
   const out: TarEntryOut[] = [];
   const consume = (async () => {
