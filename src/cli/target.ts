@@ -41,6 +41,11 @@ export interface OpenOptions {
   write?: boolean;
   /** Read the credential for stdin (`--password-stdin`) once, shared by source and destination. */
   stdinSecret?: () => Promise<string>;
+  /**
+   * One registry context (connection pool, token cache) per registry host, shared by every
+   * target opened with the same map: a pull of ten references makes one connection, not ten.
+   */
+  contexts?: Map<string, unknown>;
 }
 
 export async function openTarget(ctx: CliContext, input: string, flags: TargetFlags, options: OpenOptions = {}): Promise<OpenedTarget> {
@@ -53,18 +58,25 @@ export async function openTarget(ctx: CliContext, input: string, flags: TargetFl
     return { target: store, kind: 'oci-layout', ref: parsed.digest ?? parsed.tag, tags: allTags, digest: parsed.digest, name: parsed.path };
   }
   const parsed = parseReference(reference);
-  const { createRepository } = await import('../registry/index.js');
-  const ca = flags.caFile ? await readCaFile(flags.caFile) : undefined;
-  const repo = createRepository({
-    registry: parsed.registry,
-    repository: parsed.repository,
-    plainHttp: flags.plainHttp === true,
-    insecure: flags.insecure === true,
-    ca,
-    credentials: await credentialsFor(ctx, flags, options, parsed.registry),
-    onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
-    onWarning: (msg: string) => ctx.warn(msg),
-  });
+  const { createRepository, createRegistryContext } = await import('../registry/index.js');
+  type Context = ReturnType<typeof createRegistryContext>;
+  let context = options.contexts?.get(parsed.registry) as Context | undefined;
+  const client = context
+    ? undefined
+    : {
+        registry: parsed.registry,
+        plainHttp: flags.plainHttp === true,
+        insecure: flags.insecure === true,
+        ca: flags.caFile ? await readCaFile(flags.caFile) : undefined,
+        credentials: await credentialsFor(ctx, flags, options, parsed.registry),
+        onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
+        onWarning: (msg: string) => ctx.warn(msg),
+      };
+  if (client && options.contexts) {
+    context = createRegistryContext(client);
+    options.contexts.set(parsed.registry, context);
+  }
+  const repo = createRepository({ ...(client ?? { registry: parsed.registry }), repository: parsed.repository, ...(context ? { context } : {}) });
   const allTags = tags.length ? tags : parsed.tag ? [parsed.tag] : [];
   return {
     target: repo,

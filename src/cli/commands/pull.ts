@@ -1,23 +1,78 @@
 import { Command } from 'commander';
-import { resolve as resolvePath } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve as resolvePath } from 'node:path';
+import { fromFsError, WasmOciError } from '../../errors.js';
 import { withBlobCache } from '../../content/cache.js';
-import { pullArtifact } from '../../operations/pull.js';
+import { pullArtifacts } from '../../operations/pull.js';
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
 import { formatBytes, TransferDisplay } from '../progress.js';
-import { openTarget, requireRef } from '../target.js';
+import { openTarget, readStdinSecret, requireRef, type OpenedTarget } from '../target.js';
 
 interface PullFlags extends TargetFlags {
   output: string;
   concurrency: number;
   moduleSizeLimit?: number;
   cacheDir?: string;
+  fromFile?: string;
+}
+
+interface PullRequest {
+  reference: string;
+  /** `REF=NAME`: the sub-directory of -o it goes into. */
+  name?: string;
+}
+
+const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/** `REF` or `REF=NAME` (no reference contains `=`). */
+function parsePullRequest(arg: string): PullRequest {
+  const eq = arg.lastIndexOf('=');
+  if (eq < 0) return { reference: arg };
+  const name = arg.slice(eq + 1);
+  if (!NAME_RE.test(name)) {
+    throw new WasmOciError('E_USAGE', `"${name}" in "${arg}" is not a directory name`, { hint: 'NAME is one path segment of letters, digits, ".", "_" and "-"' });
+  }
+  return { reference: arg.slice(0, eq), name };
+}
+
+async function readPullList(path: string): Promise<PullRequest[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw fromFsError(err, `--from-file ${path}`);
+  }
+  return text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim()).filter(Boolean).map(parsePullRequest);
+}
+
+/**
+ * One reference writes into -o itself, as always; several write each into `-o/<name>/`, the
+ * name given as REF=NAME or else the repository's last path component (the layout's folder
+ * name with --oci-layout). Two artifacts never share a directory: their runtime-config.json
+ * files would overwrite each other.
+ */
+function outputDirs(requests: readonly PullRequest[], opened: readonly OpenedTarget[], outputDir: string): string[] {
+  if (requests.length === 1 && requests[0]!.name === undefined) return [outputDir];
+  const names = requests.map((r, i) => r.name ?? basename(opened[i]!.repository ?? opened[i]!.name));
+  const seen = new Map<string, string>();
+  names.forEach((n, i) => {
+    const other = seen.get(n);
+    if (other !== undefined) {
+      throw new WasmOciError('E_USAGE', `${other} and ${requests[i]!.reference} would both be written into ${join(outputDir, n)}`, {
+        hint: `name one of them: ${requests[i]!.reference}=OTHER-NAME`,
+      });
+    }
+    seen.set(n, requests[i]!.reference);
+  });
+  return names.map((n) => join(outputDir, n));
 }
 
 export function pullCommand(getContext: (cmd: Command) => CliContext): Command {
   const cmd = new Command('pull')
     .description('pull a Wasm artifact and write its module (and files) into a directory')
-    .argument('<reference>', 'registry/repository:tag|@digest or, with --oci-layout, path[:tag|@digest]')
+    .argument('[reference...]', 'registry/repository:tag|@digest or, with --oci-layout, path[:tag|@digest]; several go each into DIR/<name>/ (REF=NAME picks the name)')
+    .option('--from-file <list>', 'also pull every reference listed in this file (one per line: REF or REF=NAME; # starts a comment)')
     .option('-o, --output <dir>', 'output directory', '.')
     .option('--cache-dir <dir>', 'content-addressed blob cache (DIR/sha256/<hex>) kept between runs; hits are verified (default: $WASM_OCI_CACHE_DIR)')
     .option('--module-size-limit <bytes>', 'largest module accepted from a tar layer (Istio caps it at 256 MiB)', (v) => positiveInt(v, '--module-size-limit'));
@@ -28,44 +83,58 @@ export function pullCommand(getContext: (cmd: Command) => CliContext): Command {
 Examples:
   $ wasm-oci pull --oci-layout ./wasm-store:v0.1 -o ./out
   $ wasm-oci pull registry.example.com/filters/example:v0.1 -o ./filters
-  $ wasm-oci pull registry.example.com/filters/example@sha256:... --cache-dir ~/.cache/wasm-oci`,
+  $ wasm-oci pull registry.example.com/filters/example@sha256:... --cache-dir ~/.cache/wasm-oci
+  $ wasm-oci pull reg.example.com/filters/a:v1 reg.example.com/filters/b:v2=b-canary -o ./filters   # ./filters/a, ./filters/b-canary`,
   );
-  cmd.action(async (reference: string, flags: PullFlags, self: Command) => {
+  cmd.action(async (references: string[], flags: PullFlags, self: Command) => {
     const ctx = getContext(self);
-    const opened = await openTarget(ctx, reference, flags);
-    const ref = requireRef(opened, reference);
+    const requests = [...references.map(parsePullRequest), ...(flags.fromFile ? await readPullList(resolvePath(ctx.io.cwd, flags.fromFile)) : [])];
+    if (requests.length === 0) throw new WasmOciError('E_USAGE', 'pull needs a reference (or --from-file LIST)');
     const outputDir = resolvePath(ctx.io.cwd, flags.output);
     const cacheDir = flags.cacheDir ?? (ctx.io.env.WASM_OCI_CACHE_DIR || undefined);
-    const target = cacheDir
-      ? withBlobCache(opened.target, resolvePath(ctx.io.cwd, cacheDir), { onWarning: (m) => ctx.warn(m), onDebug: (l) => ctx.trace(l) })
-      : opened.target;
-    const display = await TransferDisplay.create(ctx, 'Downloading', `Resolving ${reference}`);
-    let result;
+    // One registry context per host for the whole run; the password from stdin is read once.
+    const contexts = new Map<string, unknown>();
+    let secret: Promise<string> | undefined;
+    const stdinSecret = (): Promise<string> => (secret ??= readStdinSecret(ctx));
+    const opened: OpenedTarget[] = [];
+    for (const r of requests) opened.push(await openTarget(ctx, r.reference, flags, { contexts, stdinSecret }));
+    const dirs = outputDirs(requests, opened, outputDir);
+    const display = await TransferDisplay.create(ctx, 'Downloading', `Resolving ${requests.length === 1 ? requests[0]!.reference : `${requests.length} references`}`);
+    let results;
     try {
-      result = await pullArtifact({
-        signal: ctx.signal,
-        onWarning: (m) => ctx.warn(m),
-        target,
-        reference: ref,
-        outputDir,
-        concurrency: flags.concurrency,
-        moduleSizeLimit: flags.moduleSizeLimit,
-        onProgress: display.onProgress,
-      });
+      results = await pullArtifacts(
+        opened.map((o, i) => ({
+          onWarning: (m: string) => ctx.warn(m),
+          target: cacheDir ? withBlobCache(o.target, resolvePath(ctx.io.cwd, cacheDir), { onWarning: (m) => ctx.warn(m), onDebug: (l) => ctx.trace(l) }) : o.target,
+          reference: requireRef(o, requests[i]!.reference),
+          outputDir: dirs[i]!,
+          concurrency: flags.concurrency,
+          moduleSizeLimit: flags.moduleSizeLimit,
+          onProgress: display.onProgress,
+        })),
+        { concurrency: flags.concurrency, signal: ctx.signal },
+      );
     } finally {
       display.stop();
     }
-    for (const f of result.files) ctx.out(`Downloaded ${f.name} ${formatBytes(f.size)}`);
-    ctx.out(`Pulled [${opened.kind}] ${opened.name}${opened.digest ? `@${opened.digest}` : `:${opened.ref}`}`);
-    ctx.out(`Digest: ${result.descriptor.digest}`);
-    ctx.json({
-      reference: `${opened.name}${opened.digest ? `@${opened.digest}` : `:${opened.ref}`}`,
-      mediaType: result.descriptor.mediaType,
-      digest: result.descriptor.digest,
-      size: result.descriptor.size,
-      files: result.files,
-      module: result.module,
+    const docs = results.map((result, i) => {
+      const o = opened[i]!;
+      const shown = `${o.name}${o.digest ? `@${o.digest}` : `:${o.ref}`}`;
+      for (const f of result.files) ctx.out(`Downloaded ${f.name} ${formatBytes(f.size)}`);
+      ctx.out(`Pulled [${o.kind}] ${shown}${requests.length > 1 ? ` into ${dirs[i]}` : ''}`);
+      ctx.out(`Digest: ${result.descriptor.digest}`);
+      return {
+        reference: shown,
+        mediaType: result.descriptor.mediaType,
+        digest: result.descriptor.digest,
+        size: result.descriptor.size,
+        files: result.files,
+        module: result.module,
+        ...(requests.length > 1 ? { outputDir: dirs[i] } : {}),
+      };
     });
+    // One reference: the document as before; several: one document listing them, in order.
+    ctx.json(docs.length === 1 ? docs[0] : { artifacts: docs });
   });
   return cmd;
 }
