@@ -150,7 +150,7 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
     try {
       const source = content instanceof Uint8Array ? Readable.from([Buffer.from(content)]) : await content();
       const handle = await open(temp, 'wx');
-      await pipeline(source, verify, createWriteStream(temp, { fd: handle.fd }), { signal: options.signal });
+      await pipeline(source, verify, handle.createWriteStream(), { signal: options.signal });
       await rename(temp, target);
       this.verified.add(desc.digest);
     } catch (err) {
@@ -187,7 +187,7 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
       // The file exists before any byte moves: a failure (an aborted source) that runs the
       // cleanup below can never race a write stream that has not created its file yet.
       const handle = await open(temp, 'wx');
-      await pipeline(content, hasher, createWriteStream(temp, { fd: handle.fd }), { signal: options.signal });
+      await pipeline(content, hasher, handle.createWriteStream(), { signal: options.signal });
       const desc: Descriptor = { mediaType, digest: hasher.computed!, size: hasher.bytes };
       // The same content may be there already; the rename replaces it with identical bytes.
       await rename(temp, this.blobPath(desc.digest));
