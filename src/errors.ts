@@ -92,6 +92,17 @@ export class WasmOciError extends Error {
   }
 }
 
+/**
+ * Content that is not what its digest or size says. Every command that meets it fails with its
+ * exit code (5), including the ones that only report (inspect) or only read a manifest (render):
+ * a report that shows a verdict on corrupt bytes is not true.
+ */
+const INTEGRITY_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_DIGEST_MISMATCH', 'E_SIZE_MISMATCH']);
+
+export function isIntegrityError(err: unknown): err is WasmOciError {
+  return err instanceof WasmOciError && INTEGRITY_CODES.has(err.code);
+}
+
 export function isWasmOciError(err: unknown, code?: ErrorCode): err is WasmOciError {
   return err instanceof WasmOciError && (code === undefined || err.code === code);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadOnlyTarget } from '../content/interfaces.js';
 import { readAll } from '../content/read-all.js';
-import { WasmOciError, isWasmOciError } from '../errors.js';
+import { WasmOciError, isIntegrityError, isWasmOciError } from '../errors.js';
 import { LIMITS, TAR_GZIP_LAYER_TYPES } from '../oci/media-types.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { extractArtifact } from '../pull/extract.js';
@@ -50,6 +50,8 @@ export interface InspectReferenceResult {
   config?: unknown;
   module?: { layer: Descriptor; fileName?: string; fromTar: boolean; size: number; digest: string; info?: WasmInfo; error?: string };
   verdicts: ConsumerVerdict[];
+  /** Set when a blob is not what its descriptor says: the report is shown, and the command fails with it. */
+  integrityError?: WasmOciError;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
   }
 
   let module: InspectReferenceResult['module'];
+  let integrityError: WasmOciError | undefined;
   let moduleBytes: Uint8Array | undefined;
   const dir = await mkdtemp(join(tmpdir(), 'wasm-oci-inspect-'));
   try {
@@ -95,6 +98,7 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
     // An artifact we would refuse to pull still gets verdicts: the refusal is one of their reasons.
     // Anything else (network, auth, cancel, a full disk) is the command's failure, not the artifact's.
     if (!isWasmOciError(err) || !ARTIFACT_FAULTS.has(err.code)) throw err;
+    if (isIntegrityError(err)) integrityError = err;
     const layer = manifest.layers[manifest.layers.length - 1];
     if (layer) module = { layer, fromTar: TAR_GZIP_LAYER_TYPES.includes(layer.mediaType), size: layer.size, digest: layer.digest, error: err.message };
   } finally {
@@ -115,8 +119,9 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
           fromTar: module.fromTar,
           fileName: module.fileName,
           error: module.error,
+          ...(integrityError ? { integrityError: integrityError.message } : {}),
         }
       : undefined,
   });
-  return { descriptor, manifest, config, module, verdicts };
+  return { descriptor, manifest, config, module, verdicts, ...(integrityError ? { integrityError } : {}) };
 }

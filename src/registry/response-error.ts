@@ -86,8 +86,11 @@ export async function responseError(res: AuthResponse, ctx: ErrorContext): Promi
     default:
       break;
   }
-  if (res.status === 400 && text.includes('HTTP request to an HTTPS server')) {
-    return make('E_REGISTRY', `${ctx.registry} speaks HTTPS, not plain HTTP`, 'remove --plain-http');
+  // An HTTPS server (Go's net/http) answers a plain HTTP request with a bare 400. A HEAD (resolve,
+  // the blob checks of push and copy) carries no body to say so, so over plain HTTP a 400 without a
+  // registry error document is read the same way: every command gets the same hint from here.
+  if (res.status === 400 && (text.includes('HTTP request to an HTTPS server') || (res.url?.protocol === 'http:' && errors.length === 0))) {
+    return make('E_REGISTRY', `${ctx.registry} speaks HTTPS, not plain HTTP (HTTP 400 to a plain HTTP request)`, 'remove --plain-http');
   }
   if (registryCodes.includes('DIGEST_INVALID')) {
     return make('E_DIGEST_MISMATCH', `registry refused ${ctx.object}: ${detail}`);

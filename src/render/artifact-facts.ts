@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { ReadOnlyTarget } from '../content/interfaces.js';
 import { readAll } from '../content/read-all.js';
+import { verifyBlob } from '../content/verify-blob.js';
 import { WasmOciError } from '../errors.js';
 import { parseManifestDocument } from '../oci/manifest.js';
 import { ANNOTATIONS, MEDIA_TYPES, TAR_GZIP_LAYER_TYPES, WASM_LAYER_TYPES } from '../oci/media-types.js';
@@ -44,6 +45,9 @@ export async function loadRenderFacts(target: ReadOnlyTarget, reference: string,
     });
   }
   const facts: RenderFacts = { manifestDigest: descriptor.digest };
+  // The resource vouches for the artifact by its digest: a corrupt module would be rendered for a
+  // cluster that can only refuse it, so the blobs are read and verified first.
+  for (const desc of [doc.manifest.config, ...doc.manifest.layers]) await verifyBlob(target, desc, options.signal);
   const rootId = await readRootId(target, doc.manifest, options);
   if (rootId !== undefined) facts.rootId = rootId;
   const moduleFileName = moduleFileNameOf(doc.manifest);

@@ -45,6 +45,8 @@ export interface VerdictModule {
   fileName?: string;
   /** Why the module could not be extracted or read, when it could not (shown as the proxy-wasm reason). */
   error?: string;
+  /** The blob's bytes do not match its digest or size: every consumer verifies them and refuses. */
+  integrityError?: string;
 }
 
 export interface VerdictInput {
@@ -63,6 +65,12 @@ const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 export function evaluateConsumers(input: VerdictInput): ConsumerVerdict[] {
   const module = withInfo(input.module);
+  // Istio (go-containerregistry), wasme, the CNCF clients and Envoy's remote fetch all check the
+  // sha256 they were given, so corrupt content is refused before any other rule applies.
+  const corrupt = input.module?.integrityError;
+  if (corrupt !== undefined) {
+    return (['istio', 'wasme', 'cncf', 'proxy-wasm'] as const).map((consumer) => ({ consumer, ok: false, reasons: [corrupt] }));
+  }
   return [istioVerdict(input, module), wasmeVerdict(input, module), cncfVerdict(input, module), proxyWasmVerdict(module)];
 }
 

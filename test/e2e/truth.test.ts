@@ -100,3 +100,67 @@ test('item 14 and -p without -u: a username with ":" and a password without a us
   assert.match(noUser.stderr, /--password needs --username/);
   assert.equal(reg.requests().length, before, 'nothing was sent to the registry');
 });
+
+test('item 10: --plain-http against an HTTPS registry gives the same hint in push, resolve, blob fetch, copy, pull and repo tags', async (t) => {
+  const reg = await startDistribution({ mode: 'tls', t });
+  const plain = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  const ref = `${reg.host}/truth/hint:v1`;
+  const pushed = ok(await runCli(['push', ref, FILTER, '--ca-file', reg.caFile!]), 'push over TLS');
+  const digest = /^Digest: (sha256:[a-f0-9]{64})$/m.exec(pushed.stdout)![1]!;
+  const layer = JSON.parse(ok(await runCli(['manifest', 'fetch', ref, '--ca-file', reg.caFile!]), 'manifest fetch').stdout).layers[0].digest as string;
+  ok(await runCli(['push', `${plain.host}/truth/hint:v1`, FILTER, '--plain-http']), 'push to the plain registry');
+
+  const commands: [string, string[]][] = [
+    ['push', ['push', `${reg.host}/truth/other:v1`, FILTER, '--plain-http']],
+    ['resolve', ['resolve', ref, '--plain-http']],
+    ['blob fetch', ['blob', 'fetch', `${reg.host}/truth/hint@${layer}`, '-o', join(dir, 'blob'), '--plain-http']],
+    ['copy', ['copy', `${plain.host}/truth/hint:v1`, `${reg.host}/truth/copied:v1`, '--plain-http']],
+    ['pull', ['pull', ref, '-o', join(dir, 'out'), '--plain-http']],
+    ['repo tags', ['repo', 'tags', `${reg.host}/truth/hint`, '--plain-http']],
+    ['manifest fetch', ['manifest', 'fetch', `${reg.host}/truth/hint@${digest}`, '--plain-http']],
+  ];
+  for (const [name, args] of commands) {
+    const r = await runCli(args);
+    assert.notEqual(r.code, 0, `${name} must fail`);
+    assert.match(r.stderr, /speaks HTTPS, not plain HTTP/, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, /remove --plain-http/, `${name} hints: ${r.stderr}`);
+  }
+});
+
+/** Flips one byte of a blob in Distribution's filesystem storage: same size, wrong digest. */
+async function corruptStoredBlob(dataDir: string, digest: string): Promise<void> {
+  const hex = digest.slice('sha256:'.length);
+  const path = join(dataDir, 'storage', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+  const bytes = await readFile(path);
+  bytes[bytes.length - 10] ^= 0xff;
+  await writeFile(path, bytes);
+}
+
+test('item 7: a module blob altered in the registry is exit 5 in inspect and render (and pull), and no consumer "loads it"', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  const ref = `${reg.host}/truth/corrupt:v1`;
+  ok(await runCli(['push', ref, FILTER, '--plain-http']), 'push');
+  const manifest = JSON.parse(ok(await runCli(['manifest', 'fetch', ref, '--plain-http']), 'manifest fetch').stdout);
+  const moduleDigest = manifest.layers[0].digest as string;
+  ok(await runCli(['inspect', ref, '--plain-http']), 'inspect before the damage');
+  ok(await runCli(['render', ref, '--plain-http']), 'render before the damage');
+  await corruptStoredBlob(reg.dataDir, moduleDigest);
+  const integrity = ERROR_CODES.E_DIGEST_MISMATCH.exitCode;
+
+  const inspected = await runCli(['inspect', ref, '--plain-http']);
+  assert.equal(inspected.code, integrity, `inspect: ${inspected.stdout}\n${inspected.stderr}`);
+  assert.match(inspected.stderr, /digest mismatch/);
+  assert.doesNotMatch(inspected.stdout, /loads it/, 'no consumer is said to load corrupt content');
+  const json = await runCli(['inspect', ref, '--plain-http', '--format', 'json']);
+  assert.equal(json.code, integrity);
+  assert.equal(JSON.parse(json.stdout).error.code, 'E_DIGEST_MISMATCH', 'one error document on stdout');
+
+  const rendered = await runCli(['render', ref, '--plain-http']);
+  assert.equal(rendered.code, integrity, `render: ${rendered.stdout}\n${rendered.stderr}`);
+  assert.equal(rendered.stdout, '', 'nothing rendered');
+
+  const pulled = await runCli(['pull', ref, '--plain-http', '-o', join(dir, 'out')]);
+  assert.equal(pulled.code, integrity, pulled.stderr);
+});

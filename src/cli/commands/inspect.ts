@@ -38,6 +38,8 @@ Examples:
     }
     const opened = await openTarget(ctx, input, flags);
     const result = await inspectReference({ target: opened.target, reference: requireRef(opened, input), moduleSizeLimit: flags.moduleSizeLimit, signal: ctx.signal });
+    // JSON readers get the error document alone (one document on stdout); people get the report, then the error.
+    if (result.integrityError && ctx.format === 'json') throw result.integrityError;
     ctx.json({
       reference: input,
       descriptor: result.descriptor,
@@ -69,6 +71,7 @@ Examples:
     else if (result.module?.error) ctx.out(`${c.bold('Module:')}    ${c.red(result.module.error)}`);
     ctx.out(`${c.bold('Verdicts:')}`);
     for (const v of result.verdicts) renderVerdict(ctx, v);
+    if (result.integrityError) throw result.integrityError;
   });
   return cmd;
 }
