@@ -7,7 +7,13 @@ export interface TargetFlags {
   password?: string;
   passwordStdin?: boolean;
   identityToken?: string;
+  identityTokenStdin?: boolean;
+  /** Unset: plain HTTP for `localhost` only, as oras decides (isPlainHttp in remote.go). */
   plainHttp?: boolean;
+  header?: string[];
+  certFile?: string;
+  keyFile?: string;
+  resolve?: string[];
   insecure?: boolean;
   caFile?: string;
   registryConfig?: string[];
@@ -24,9 +30,15 @@ export function addRemoteOptions(cmd: Command): Command {
     .option('-p, --password <password>', 'registry password or token (insecure: prefer --password-stdin)')
     .option('--password-stdin', 'read the password or token from stdin')
     .option('--identity-token <token>', 'an identity (refresh) token')
-    .option('--plain-http', 'use plain HTTP instead of HTTPS')
+    .option('--identity-token-stdin', 'read an identity (refresh) token from stdin')
+    .option('--plain-http', 'use plain HTTP instead of HTTPS (the default for localhost)')
+    .addOption(new Option('--no-plain-http', 'use HTTPS even for localhost (oras: --plain-http=false)').hideHelp())
     .option('--insecure', 'skip TLS certificate verification')
     .option('--ca-file <file>', 'trust the CA certificates in this PEM file')
+    .option('--cert-file <file>', 'client certificate (PEM) for mutual TLS')
+    .option('--key-file <file>', 'private key (PEM) of the client certificate')
+    .option('-H, --header <header>', "add a header to every request, 'Name: value' (repeatable)", collect)
+    .option('--resolve <host:port:address[:address_port]>', 'connect to this address for host:port, keeping the name for TLS and Host (repeatable)', collect)
     .addOption(registryConfigOption('--registry-config', 'a docker config.json to read credentials from (repeatable; the first is the one written)'));
 }
 
@@ -53,6 +65,10 @@ export function addSideRemoteOptions(cmd: Command, side: Side, description: stri
     .option(`--${side}-plain-http`, `use plain HTTP for the ${description} registry`)
     .option(`--${side}-insecure`, `skip TLS certificate verification for the ${description} registry`)
     .option(`--${side}-ca-file <file>`, `trust the CA certificates in this PEM file for the ${description} registry`)
+    .option(`--${side}-cert-file <file>`, `client certificate (PEM) for the ${description} registry`)
+    .option(`--${side}-key-file <file>`, `private key (PEM) of the ${description} client certificate`)
+    .option(`--${side}-header <header>`, `add a header to every request to the ${description} registry (repeatable)`, collect)
+    .option(`--${side}-resolve <host:port:address[:address_port]>`, `--resolve for the ${description} registry (repeatable)`, collect)
     .addOption(registryConfigOption(`--${side}-registry-config`, `a docker config.json for the ${description} registry (repeatable)`));
 }
 
@@ -79,11 +95,22 @@ export function sideTargetFlags(flags: TargetFlags & SideFlags, side: Side): Tar
     out.password = sideValue(flags, side, 'Password');
     out.identityToken = sideValue(flags, side, 'IdentityToken');
     out.passwordStdin = false;
+    out.identityTokenStdin = false;
   }
   if (sideValue<boolean>(flags, side, 'PlainHttp')) out.plainHttp = true;
   if (sideValue<boolean>(flags, side, 'Insecure')) out.insecure = true;
   const ca = sideValue<string>(flags, side, 'CaFile');
   if (ca !== undefined) out.caFile = ca;
+  for (const name of ['CertFile', 'KeyFile'] as const) {
+    const v = sideValue<string>(flags, side, name);
+    if (v !== undefined) out[name === 'CertFile' ? 'certFile' : 'keyFile'] = v;
+  }
+  // A side's -H adds to the shared ones; its --resolve rules come after the shared ones, and the
+  // later rule wins, as oras's BinaryTarget.Parse orders --resolve before --from/--to-resolve.
+  const header = sideValue<string[]>(flags, side, 'Header');
+  if (header !== undefined) out.header = [...(flags.header ?? []), ...header];
+  const resolve = sideValue<string[]>(flags, side, 'Resolve');
+  if (resolve !== undefined) out.resolve = [...(flags.resolve ?? []), ...resolve];
   const cfg = sideValue<string[]>(flags, side, 'RegistryConfig');
   if (cfg !== undefined) out.registryConfig = cfg;
   return out;

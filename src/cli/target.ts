@@ -8,6 +8,7 @@ import { parseLayoutReference } from '../reference/layout-reference.js';
 import { parseReference, formatReference, validateTag } from '../reference/reference.js';
 import type { CliContext } from './context.js';
 import type { TargetFlags } from './options.js';
+import type { HttpClientOptions } from '../registry/http.js';
 
 export interface OpenedTarget {
   target: Target;
@@ -65,9 +66,7 @@ export async function openTarget(ctx: CliContext, input: string, flags: TargetFl
     ? undefined
     : {
         registry: parsed.registry,
-        plainHttp: flags.plainHttp === true,
-        insecure: flags.insecure === true,
-        ca: flags.caFile ? await readCaFile(flags.caFile) : undefined,
+        ...(await transportOptions(flags, parsed.registry)),
         credentials: await credentialsFor(ctx, flags, options, parsed.registry),
         onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
         onWarning: (msg: string) => ctx.warn(msg),
@@ -90,6 +89,36 @@ export async function openTarget(ctx: CliContext, input: string, flags: TargetFl
   };
 }
 
+/** oras's isPlainHttp (cmd/oras/internal/option/remote.go): unless the flag is given, `localhost[:port]` alone is plain HTTP. */
+export function isPlainHttp(flags: Pick<TargetFlags, 'plainHttp'>, registry: string): boolean {
+  if (flags.plainHttp !== undefined) return flags.plainHttp;
+  return registry === 'localhost' || registry.startsWith('localhost:');
+}
+
+/** Everything the transport of one registry takes from the flags: scheme, TLS, client certificate, -H, --resolve. */
+export async function transportOptions(flags: TargetFlags, registry: string): Promise<Pick<HttpClientOptions, 'plainHttp' | 'insecure' | 'ca' | 'cert' | 'key' | 'headers' | 'resolve'>> {
+  if ((flags.certFile === undefined) !== (flags.keyFile === undefined)) {
+    throw new WasmOciError('E_USAGE', '--cert-file and --key-file go together', { hint: 'give the client certificate and its private key' });
+  }
+  const { parseHeaders, parseResolve } = await import('../registry/connection.js');
+  return {
+    plainHttp: isPlainHttp(flags, registry),
+    insecure: flags.insecure === true,
+    ca: flags.caFile ? await readCaFile(flags.caFile) : undefined,
+    ...(flags.certFile !== undefined ? { cert: await readPemFile(flags.certFile, '--cert-file'), key: await readPemFile(flags.keyFile!, '--key-file') } : {}),
+    headers: parseHeaders(flags.header),
+    resolve: (flags.resolve ?? []).map(parseResolve),
+  };
+}
+
+async function readPemFile(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new WasmOciError('E_FILE_NOT_FOUND', `cannot read ${flag} ${path}: ${(err as Error).message}`);
+  }
+}
+
 export async function readCaFile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
@@ -100,7 +129,7 @@ export async function readCaFile(path: string): Promise<string> {
 
 /** True when the user typed a credential on the command line (or asked for one on stdin). */
 export function hasFlagCredential(flags: TargetFlags): boolean {
-  return flags.identityToken !== undefined || flags.password !== undefined || flags.passwordStdin === true || flags.username !== undefined;
+  return flags.identityToken !== undefined || flags.identityTokenStdin === true || flags.password !== undefined || flags.passwordStdin === true || flags.username !== undefined;
 }
 
 /**
@@ -122,8 +151,14 @@ export async function credentialsFor(ctx: CliContext, flags: TargetFlags, option
   const { createCredentialStore } = await import('../credentials/store.js');
   const fromStores = () =>
     createCredentialStore({ configPaths: flags.registryConfig, env: ctx.io.env, onWarning: (m: string) => ctx.warn(m) }).credentialFunc();
+  if (flags.identityTokenStdin && (flags.passwordStdin || flags.identityToken !== undefined || flags.password !== undefined)) {
+    throw new WasmOciError('E_USAGE', '--identity-token-stdin cannot be used with --password, --password-stdin or --identity-token');
+  }
   let password = flags.password;
   if (flags.passwordStdin) password = options.stdinSecret ? await options.stdinSecret() : await readStdinSecret(ctx);
+  if (flags.identityTokenStdin) {
+    flags = { ...flags, identityToken: options.stdinSecret ? await options.stdinSecret() : await readStdinSecret(ctx, '--identity-token-stdin') };
+  }
   if (flags.identityToken !== undefined || password !== undefined || flags.username !== undefined) {
     const cred: Credential = flags.identityToken !== undefined
       ? { identityToken: flags.identityToken, ...(flags.username ? { username: flags.username } : {}) }

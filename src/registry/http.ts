@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from './undici-core.js';
 import { WasmOciError, isWasmOciError } from '../errors.js';
-import { redactHeader, redactUrl } from './redact.js';
+import { REDACTED, redactHeader, redactUrl } from './redact.js';
+import { createConnector, type ResolveRule } from './connection.js';
 
 /** A body that can be sent again: bytes, or a factory that opens the source anew on each attempt. */
 export type BodyFactory = () => Readable | Promise<Readable>;
@@ -43,6 +44,13 @@ export interface HttpClientOptions {
   insecure?: boolean;
   /** Extra CA certificates in PEM (oras `--ca-file`). */
   ca?: string | Buffer;
+  /** Client certificate and its key in PEM for mutual TLS (oras `--cert-file`/`--key-file`). */
+  cert?: string;
+  key?: string;
+  /** Dial another address for a host:port, the name kept for TLS and Host (oras `--resolve`). */
+  resolve?: readonly ResolveRule[];
+  /** Sent on every request, registry and token service alike (oras `-H/--header`); lower-case names. */
+  headers?: Record<string, string>;
   userAgent?: string;
   /** One line per request and per response, secrets redacted. */
   onDebug?: (line: string) => void;
@@ -130,25 +138,29 @@ export function mapNetworkError(err: unknown, url: URL, plainHttp: boolean, sign
 }
 
 /** Builds the undici Agent: keep-alive connection reuse per origin, TLS options as oras spells them. */
-export function createAgent(options: Pick<HttpClientOptions, 'insecure' | 'ca' | 'timeoutMs'> = {}): Agent {
+export function createAgent(options: Pick<HttpClientOptions, 'insecure' | 'ca' | 'cert' | 'key' | 'resolve' | 'timeoutMs'> = {}): Agent {
   return new Agent({
     headersTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     bodyTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 600_000,
-    connect: {
-      rejectUnauthorized: !options.insecure,
+    connect: createConnector({
+      insecure: options.insecure,
       // Node's `ca` replaces the system roots; oras's --ca-file adds to them (a public token
       // realm must still verify while the registry uses a private CA).
       ...(options.ca !== undefined ? { ca: [...rootCertificates, ...[options.ca].flat().map(String)] } : {}),
-    },
+      cert: options.cert,
+      key: options.key,
+      resolve: options.resolve,
+    }),
   });
 }
 
-function debugHeaders(headers: Record<string, string>): string {
+function debugHeaders(headers: Record<string, string>, custom: Record<string, string>): string {
+  // -H headers are shown by name only: nothing tells a harmless value from an API key.
   const shown = Object.entries(headers)
-    .filter(([k]) => /^(authorization|range|content-range|content-type|content-length)$/i.test(k))
-    .map(([k, v]) => `${k.toLowerCase()}: ${redactHeader(k, v)}`);
+    .filter(([k]) => /^(authorization|range|content-range|content-type|content-length)$/i.test(k) || k in custom)
+    .map(([k, v]) => `${k.toLowerCase()}: ${k in custom && !/^(range|content-range|content-type|content-length)$/.test(k) ? (k === 'authorization' ? redactHeader(k, v) : REDACTED) : redactHeader(k, v)}`);
   return shown.length ? ` [${shown.join(', ')}]` : '';
 }
 
@@ -162,17 +174,19 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
   const plainHttp = options.plainHttp ?? false;
   const debug = options.onDebug;
+  const custom = lowerKeys(options.headers ?? {});
 
   return {
     async request(req: HttpRequest): Promise<HttpResponse> {
       const url = new URL(String(req.url));
-      const headers: Record<string, string> = { 'user-agent': userAgent, ...lowerKeys(req.headers ?? {}) };
+      // The request's own headers win: a -H cannot replace the protocol's Accept or Range.
+      const headers: Record<string, string> = { 'user-agent': userAgent, ...custom, ...lowerKeys(req.headers ?? {}) };
       if (req.signal?.aborted) throw new WasmOciError('E_CANCELLED', 'request cancelled');
       let body: string | Uint8Array | Readable | undefined;
       if (typeof req.body === 'function') body = await req.body();
       else body = req.body;
       const started = Date.now();
-      debug?.(`> ${req.method} ${redactUrl(url)}${debugHeaders(headers)}`);
+      debug?.(`> ${req.method} ${redactUrl(url)}${debugHeaders(headers, custom)}`);
       try {
         const res = await dispatcher.request({
           origin: url.origin,

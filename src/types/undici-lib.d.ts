@@ -12,3 +12,13 @@ declare module 'undici/lib/api/index.js' {
   const api: object;
   export default api;
 }
+declare module 'undici/lib/core/connect.js' {
+  import type { buildConnector } from 'undici';
+  const buildConnectorImpl: typeof buildConnector;
+  export default buildConnectorImpl;
+}
+declare module 'undici/lib/dispatcher/env-http-proxy-agent.js' {
+  import type { EnvHttpProxyAgent } from 'undici';
+  const EnvHttpProxyAgentImpl: typeof EnvHttpProxyAgent;
+  export default EnvHttpProxyAgentImpl;
+}

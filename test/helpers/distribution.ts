@@ -29,6 +29,8 @@ export interface StartDistributionOptions {
   logRequests?: boolean;
   /** Extra options for the token issuer (token modes). */
   issuer?: Omit<TokenIssuerOptions, 'username' | 'password' | 'tls'>;
+  /** TLS modes: require a client certificate (`http.tls.clientcas`); one is made and returned. */
+  clientCert?: boolean;
   /** When given, the registry (and its issuer) is stopped after the test. */
   t?: CleanupContext;
 }
@@ -44,6 +46,9 @@ export interface RunningRegistry {
   /** PEM file clients trust for TLS modes (the self-signed server cert). */
   caFile?: string;
   caPem?: string;
+  /** With `clientCert`: the PEM files of the certificate the registry accepts. */
+  clientCertFile?: string;
+  clientKeyFile?: string;
   username?: string;
   password?: string;
   issuer?: TokenIssuer;
@@ -128,11 +133,12 @@ export function countRequestsNow(reg: RunningRegistry, filter: RequestFilter = {
   return reg.requests().filter((e) => matches(e, filter)).length;
 }
 
-function probe(url: string, caPem: string | undefined, timeoutMs: number): Promise<number> {
+function probe(url: string, caPem: string | undefined, timeoutMs: number, client?: { certPem: string; keyPem: string }): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL('/v2/', url);
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, {
       method: 'GET', timeout: timeoutMs, ...(caPem ? { ca: caPem } : {}),
+      ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
       agent: false,
     }, (res) => {
       res.resume();
@@ -167,11 +173,16 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
     };
     let caPem: string | undefined;
     let caFile: string | undefined;
+    let client: Awaited<ReturnType<typeof makeSelfSignedCert>> | undefined;
     if (tls) {
       const cert = await makeSelfSignedCert(dataDir, 'registry');
       (config.http as Record<string, unknown>).tls = { certificate: cert.certFile, key: cert.keyFile };
       caPem = cert.certPem;
       caFile = cert.certFile;
+      if (opts.clientCert) {
+        client = await makeSelfSignedCert(dataDir, 'client', 'wasm-oci-test-client');
+        ((config.http as Record<string, unknown>).tls as Record<string, unknown>).clientcas = [client.certFile];
+      }
       if (token) {
         // The issuer serves HTTPS with the same cert: an HTTP realm behind an HTTPS registry is a downgrade clients refuse.
         issuer = await startTokenIssuer({ ...opts.issuer, username, password, tls: { certPem: cert.certPem, keyPem: cert.keyPem } });
@@ -197,7 +208,7 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
       // JSON is YAML; Distribution's go-yaml reads it as is.
       await writeFile(configFile, JSON.stringify(config, null, 2));
       try {
-        return await launch({ port, configFile, dataDir, mode, tls, caPem, caFile, username, password, issuer, t: opts.t });
+        return await launch({ port, configFile, dataDir, mode, tls, caPem, caFile, username, password, issuer, client, t: opts.t });
       } catch (err) {
         if (err instanceof AddressInUse && attempt < 5) continue;
         throw err;
@@ -215,6 +226,7 @@ class AddressInUse extends Error {}
 interface LaunchArgs {
   port: number; configFile: string; dataDir: string; mode: RegistryMode; tls: boolean;
   caPem?: string; caFile?: string; username?: string; password?: string; issuer?: TokenIssuer;
+  client?: { certFile: string; keyFile: string; certPem: string; keyPem: string };
   t?: CleanupContext;
 }
 
@@ -252,7 +264,7 @@ async function launch(a: LaunchArgs): Promise<RunningRegistry> {
       throw new Error(`docker-registry exited before it answered GET /v2/:\n${log}`);
     }
     try {
-      const status = await Promise.race([probe(url, a.caPem, 1000), spawnError]);
+      const status = await Promise.race([probe(url, a.caPem, 1000, a.client), spawnError]);
       if (status === 200 || status === 401) break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
@@ -274,6 +286,7 @@ async function launch(a: LaunchArgs): Promise<RunningRegistry> {
     mode: a.mode,
     tls: a.tls,
     ...(a.caFile ? { caFile: a.caFile, caPem: a.caPem } : {}),
+    ...(a.client ? { clientCertFile: a.client.certFile, clientKeyFile: a.client.keyFile } : {}),
     ...(a.username !== undefined ? { username: a.username, password: a.password } : {}),
     ...(a.issuer ? { issuer: a.issuer } : {}),
     dataDir: a.dataDir,

@@ -4,7 +4,7 @@ import { WasmOciError } from '../../errors.js';
 import { usernameProblem, type Credential } from '../../credentials/types.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, type TargetFlags } from '../options.js';
-import { readCaFile, readStdinSecret } from '../target.js';
+import { readStdinSecret, transportOptions } from '../target.js';
 
 interface LoginFlags extends TargetFlags {
   identityTokenStdin?: boolean;
@@ -135,7 +135,6 @@ export function loginCommand(getContext: (cmd: Command) => CliContext): Command 
   const cmd = new Command('login')
     .description('log in to a registry: check the credentials, then store them (credential helper, OS keychain or config.json)')
     .argument('<registry>', 'registry host[:port] (docker.io for Docker Hub)')
-    .option('--identity-token-stdin', 'read an identity (refresh) token from stdin')
     .addOption(
       new Option('--store <store>', 'where to keep the credentials (default: a configured credential helper, else the OS keychain, else config.json)').choices([
         'keychain',
@@ -156,7 +155,7 @@ Examples:
     const ctx = getContext(self);
     const registry = await registryHostOf(input);
     const credential = await gatherCredential(ctx, flags);
-    const ca = flags.caFile ? await readCaFile(flags.caFile) : undefined;
+    const transport = await transportOptions(flags, registry);
     const [{ login }, { createCredentialStore }] = await Promise.all([
       import('../../credentials/login.js'),
       import('../../credentials/store.js'),
@@ -172,9 +171,7 @@ Examples:
         const { createRegistry } = await import('../../registry/index.js');
         const client = createRegistry({
           registry,
-          plainHttp: flags.plainHttp === true,
-          insecure: flags.insecure === true,
-          ca,
+          ...transport,
           onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
           onWarning: (m: string) => ctx.warn(m),
         });
