@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { RegistryContext } from '../registry/context.js';
 import { resolve as resolvePath } from 'node:path';
 import { WasmOciError } from '../errors.js';
 import { OciLayoutStore } from '../content/oci-layout.js';
@@ -46,7 +47,7 @@ export interface OpenOptions {
    * One registry context (connection pool, token cache) per registry host, shared by every
    * target opened with the same map: a pull of ten references makes one connection, not ten.
    */
-  contexts?: Map<string, unknown>;
+  contexts?: Map<string, RegistryContext>;
 }
 
 export async function openTarget(ctx: CliContext, input: string, flags: TargetFlags, options: OpenOptions = {}): Promise<OpenedTarget> {
@@ -60,8 +61,7 @@ export async function openTarget(ctx: CliContext, input: string, flags: TargetFl
   }
   const parsed = parseReference(reference);
   const { createRepository, createRegistryContext } = await import('../registry/index.js');
-  type Context = ReturnType<typeof createRegistryContext>;
-  let context = options.contexts?.get(parsed.registry) as Context | undefined;
+  let context = options.contexts?.get(parsed.registry);
   const client = context
     ? undefined
     : {

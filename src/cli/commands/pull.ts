@@ -7,7 +7,7 @@ import { pullArtifacts } from '../../operations/pull.js';
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
 import { formatBytes, TransferDisplay } from '../progress.js';
-import { openTarget, readStdinSecret, requireRef, type OpenedTarget } from '../target.js';
+import { openTarget, readStdinSecret, requireRef, type OpenedTarget, type OpenOptions } from '../target.js';
 
 interface PullFlags extends TargetFlags {
   output: string;
@@ -93,7 +93,7 @@ Examples:
     const outputDir = resolvePath(ctx.io.cwd, flags.output);
     const cacheDir = flags.cacheDir ?? (ctx.io.env.WASM_OCI_CACHE_DIR || undefined);
     // One registry context per host for the whole run; the password from stdin is read once.
-    const contexts = new Map<string, unknown>();
+    const contexts: NonNullable<OpenOptions['contexts']> = new Map();
     let secret: Promise<string> | undefined;
     const stdinSecret = (): Promise<string> => (secret ??= readStdinSecret(ctx));
     const opened: OpenedTarget[] = [];
