@@ -11,6 +11,12 @@ import { fetchArtifactManifest } from './manifest.js';
 import { inspectWasm } from '../wasm/inspect.js';
 import type { WasmInfo } from '../wasm/types.js';
 import { evaluateConsumers, type ConsumerVerdict } from '../wasm/verdicts.js';
+import { istioIndexChild, istioValidWasmBinary, readIstioModule, type IstioRead } from '../wasm/istio-image.js';
+import { compileCheck, type LinkCheck } from '../wasm/link-check.js';
+import type { IstioJudgement } from '../wasm/verdict-istio.js';
+import { fetchManifestBytes } from '../copy/copy.js';
+import { parseManifestDocument } from '../oci/manifest.js';
+import type { ImageIndex } from '../oci/types.js';
 
 /** Refusals that describe the artifact itself, reported as verdict reasons rather than failures. */
 const ARTIFACT_FAULTS = new Set(['E_UNSAFE_PATH', 'E_SIZE_LIMIT', 'E_UNSUPPORTED', 'E_MANIFEST_INVALID', 'E_DIGEST_MISMATCH', 'E_SIZE_MISMATCH']);
@@ -41,6 +47,13 @@ export interface InspectReferenceOptions {
   reference: string;
   moduleSizeLimit?: number;
   signal?: AbortSignal;
+  /**
+   * Judges the module a consumer would read (Istio's verdict). The proxy-wasm host's V8 link
+   * checker plugs in here; without it, `compileCheck` compiles and says it did not link.
+   */
+  linkCheck?: LinkCheck;
+  /** Istio's MaxWasmBinarySizeBytes (256 MiB); tests lower it. */
+  istioLimit?: number;
 }
 
 export interface InspectReferenceResult {
@@ -60,7 +73,7 @@ export interface InspectReferenceResult {
  */
 export async function inspectReference(options: InspectReferenceOptions): Promise<InspectReferenceResult> {
   const { target, signal } = options;
-  const { descriptor, manifest } = await fetchArtifactManifest(target, options.reference, signal);
+  const { descriptor, manifest, index } = await fetchArtifactManifest(target, options.reference, signal);
   const configBytes = await readAll(await target.fetch(manifest.config, { signal }), LIMITS.manifestBytes, 'config');
   let config: unknown;
   try {
@@ -105,7 +118,9 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
     await rm(dir, { recursive: true, force: true });
   }
 
+  const istio = await judgeAsIstio(target, manifest, descriptor, index?.index, options);
   const verdicts = evaluateConsumers({
+    istio,
     moduleSearched: true,
     manifestMediaType: descriptor.mediaType,
     manifest,
@@ -124,4 +139,50 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
       : undefined,
   });
   return { descriptor, manifest, config, module, verdicts, ...(integrityError ? { integrityError } : {}) };
+}
+
+/**
+ * Reads the module Istio would read (wasm/istio-image.ts) and asks the link check about it. An
+ * index is resolved as Istio's go-containerregistry resolves it (linux/amd64), which may be
+ * another child than the Wasm one `pull` takes.
+ */
+async function judgeAsIstio(
+  target: ReadOnlyTarget,
+  manifest: ImageManifest,
+  descriptor: Descriptor,
+  index: ImageIndex | undefined,
+  options: InspectReferenceOptions,
+): Promise<IstioJudgement> {
+  const { signal } = options;
+  const judgement: Partial<IstioJudgement> = options.istioLimit !== undefined ? { limit: options.istioLimit } : {};
+  let image = manifest;
+  if (index !== undefined) {
+    let child = istioIndexChild(index);
+    let nested = 0;
+    // go-containerregistry's Descriptor.Image coerces a nested index the same way, child by child.
+    while (child !== undefined) {
+      const doc = parseManifestDocument(await fetchManifestBytes(target, child, signal), child.mediaType);
+      if (doc.kind === 'manifest') {
+        image = child.digest === descriptor.digest ? manifest : doc.manifest;
+        break;
+      }
+      if (++nested > 4) {
+        child = undefined;
+        break;
+      }
+      child = istioIndexChild(doc.index);
+    }
+    judgement.index = { entries: index.manifests.length, ...(child !== undefined ? { child: child.digest } : {}) };
+    if (child === undefined) return { read: { errors: [] }, ...judgement };
+  }
+  let read: IstioRead;
+  try {
+    read = await readIstioModule(target, image, { signal, limit: options.istioLimit });
+  } catch (err) {
+    if (!isWasmOciError(err) || !ARTIFACT_FAULTS.has(err.code)) throw err;
+    read = { errors: [err.message] };
+  }
+  const bytes = read.module?.bytes;
+  if (bytes !== undefined && istioValidWasmBinary(bytes)) judgement.link = await (options.linkCheck ?? compileCheck)(bytes);
+  return { ...judgement, read };
 }

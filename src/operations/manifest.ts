@@ -2,7 +2,7 @@ import type { ReadOnlyTarget } from '../content/interfaces.js';
 import { fetchManifestBytes } from '../copy/copy.js';
 import { WasmOciError } from '../errors.js';
 import { parseManifestDocument } from '../oci/manifest.js';
-import type { Descriptor, ImageManifest } from '../oci/types.js';
+import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
 
 /** A target that can GET a manifest by tag in one request (a registry), instead of HEAD then GET. */
 interface ReferenceFetcher {
@@ -28,7 +28,7 @@ export async function fetchArtifactManifest(
   target: ReadOnlyTarget,
   reference: string,
   signal?: AbortSignal,
-): Promise<{ descriptor: Descriptor; manifest: ImageManifest }> {
+): Promise<{ descriptor: Descriptor; manifest: ImageManifest; index?: { descriptor: Descriptor; index: ImageIndex } }> {
   const fetched = await fetchManifest(target, reference, signal);
   const doc = parseManifestDocument(fetched.bytes, fetched.descriptor.mediaType);
   if (doc.kind === 'manifest') return { descriptor: fetched.descriptor, manifest: doc.manifest };
@@ -39,5 +39,5 @@ export async function fetchArtifactManifest(
   }
   const inner = parseManifestDocument(await fetchManifestBytes(target, child, signal), child.mediaType);
   if (inner.kind !== 'manifest') throw new WasmOciError('E_UNSUPPORTED', `${reference}: nested indexes are not supported`);
-  return { descriptor: child, manifest: inner.manifest };
+  return { descriptor: child, manifest: inner.manifest, index: { descriptor: fetched.descriptor, index: doc.index } };
 }

@@ -19,6 +19,7 @@ import { inspectWasm } from './inspect.js';
 import { checkProxyWasm } from './proxy-wasm.js';
 import { parseRuntimeConfig } from './runtime-config.js';
 import type { WasmInfo } from './types.js';
+import { istioVerdictFromRead, type IstioJudgement } from './verdict-istio.js';
 
 export type Consumer = 'istio' | 'wasme' | 'cncf' | 'proxy-wasm';
 
@@ -29,6 +30,12 @@ export interface ConsumerVerdict {
   variant?: string;
   /** Why the consumer would refuse it; empty when ok. */
   reasons: string[];
+  /** One line saying what the consumer would do (e.g. Istio: "fetches it (oci variant) and V8 links it"). */
+  summary?: string;
+  /** Facts beside the verdict: how an index was resolved, a flag that gets past a refusal. */
+  notes?: string[];
+  /** The module this verdict judged, when the consumer picks its own (Istio). */
+  module?: { layerIndex: number; entryName?: string; size: number; sha256: string };
 }
 
 export interface VerdictModule {
@@ -58,6 +65,8 @@ export interface VerdictInput {
   module?: VerdictModule;
   /** The artifact's layers were searched for the module (undefined `module` then means: there is none). */
   moduleSearched?: boolean;
+  /** The module Istio itself would read, and the link check on it: the Istio verdict then judges that. */
+  istio?: IstioJudgement;
 }
 
 const ISTIO_PLUGIN_FILE = 'plugin.wasm';
@@ -71,7 +80,8 @@ export function evaluateConsumers(input: VerdictInput): ConsumerVerdict[] {
   if (corrupt !== undefined) {
     return (['istio', 'wasme', 'cncf', 'proxy-wasm'] as const).map((consumer) => ({ consumer, ok: false, reasons: [corrupt] }));
   }
-  return [istioVerdict(input, module), wasmeVerdict(input, module), cncfVerdict(input, module), proxyWasmVerdict(module)];
+  const istio = input.istio !== undefined ? istioVerdictFromRead(input.istio) : istioVerdict(input, module);
+  return [istio, wasmeVerdict(input, module), cncfVerdict(input, module), proxyWasmVerdict(module)];
 }
 
 interface ResolvedModule extends VerdictModule {
@@ -89,7 +99,8 @@ function withInfo(module: VerdictModule | undefined): ResolvedModule | undefined
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Istio
+// Istio, from the manifest alone (a caller that did not read the module the way Istio does);
+// inspectReference reads it and judges with verdict-istio.ts.
 
 function istioVerdict(input: VerdictInput, module: ResolvedModule | undefined): ConsumerVerdict {
   const { manifest } = input;

@@ -90,11 +90,12 @@ const CONSUMER_NAMES: Record<string, string> = {
 function renderVerdict(ctx: CliContext, v: ConsumerVerdict): void {
   const c = ctx.color;
   const name = (CONSUMER_NAMES[v.consumer] ?? v.consumer).padEnd(30);
-  if (v.ok) ctx.out(`  ${c.green('✓')} ${name} loads it${v.variant ? ` (${v.variant})` : ''}`);
+  if (v.ok) ctx.out(`  ${c.green('✓')} ${name} ${v.summary ?? `loads it${v.variant ? ` (${v.variant})` : ''}`}`);
   else {
-    ctx.out(`  ${c.red('✗')} ${name} refuses it`);
+    ctx.out(`  ${c.red('✗')} ${name} ${v.summary ?? 'refuses it'}`);
     for (const r of v.reasons) ctx.out(`      - ${r}`);
   }
+  for (const n of v.notes ?? []) ctx.out(`      ${c.dim(`note: ${n}`)}`);
 }
 
 function renderWasm(ctx: CliContext, name: string, info: WasmInfo): void {
