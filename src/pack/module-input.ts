@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { WasmOciError } from '../errors.js';
 import { inspectWasm, sniffWasm } from '../wasm/inspect.js';
+import { outlineModuleFile } from '../wasm/module-outline.js';
 import { encodeRuntimeConfig, generateRuntimeConfig, parseRuntimeConfig } from '../wasm/runtime-config.js';
 import type { WasmInfo, WasmKind } from '../wasm/types.js';
 import { digestFile, fileContent, readHead, statRegularFile } from './file-blob.js';
@@ -53,8 +54,14 @@ export async function loadModule(path: string, options: Pick<PackOptions, 'signa
     inspectWasm(head, { name: path }); // throws the precise E_NOT_WASM / E_WASM_PARSE
     throw new WasmOciError('E_NOT_WASM', `${path} is not a WebAssembly module or component`);
   }
-  options.onWarning?.(`${path} is ${size} bytes; only its header was checked (modules over ${INSPECT_LIMIT} bytes are not inspected)`);
   const { digest, size: hashed } = await digestFile(path, options.signal, options.digests);
+  if (kind === 'module') {
+    // The same facts as a small module (its ABI above all), read without holding the code.
+    const info = await outlineModuleFile(path, digest.slice('sha256:'.length), { name: path });
+    options.onWarning?.(`${path} is ${size} bytes; its imports and exports were checked, its code was not validated (modules over ${INSPECT_LIMIT} bytes are not loaded whole)`);
+    return { path, title, digest, size: hashed, kind, info: { ...info, size: hashed } };
+  }
+  options.onWarning?.(`${path} is ${size} bytes; only its header was checked (components over ${INSPECT_LIMIT} bytes are not inspected)`);
   return { path, title, digest, size: hashed, kind };
 }
 
@@ -82,6 +89,6 @@ export async function resolveRuntimeConfig(options: {
   }
   const rootIds = options.rootIds ?? [];
   if (options.module.info) return encodeRuntimeConfig(generateRuntimeConfig(options.module.info, { rootIds }));
-  // Too large to inspect: the ABI version is unknown, so none is claimed.
+  // A component too large to inspect: no proxy-wasm ABI is claimed.
   return encodeRuntimeConfig({ type: 'envoy_proxy', abiVersions: [], config: { rootIds: [...rootIds] } });
 }
