@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ABI_VERSIONS,
+  abiVersionsProviding,
+  expectedExport,
+  findHostFunction,
+  formatSignature,
+  HOST_FUNCTIONS,
+  hostFunctionsFor,
+  pickAbiVersion,
+  pickAllocator,
+  WASI_FUNCTION_NAMES,
+  WASI_FUNCTION_NAMES_BEFORE_533,
+} from '../../src/host/abi.js';
+import { proxyWasmHostFunctions } from '../../src/wasm/proxy-wasm.js';
+import { examplesDir } from '../helpers/paths.js';
+
+function sigOf(module: string, name: string, abi: '0.1.0' | '0.2.0' | '0.2.1' = '0.2.1'): string | undefined {
+  const f = findHostFunction(module, name, abi);
+  return f === undefined ? undefined : formatSignature(f.signature);
+}
+
+test('host functions carry cpp-host exports.h signatures', () => {
+  // The issue's case: the AssemblyScript SDK imports it with 5 params; cpp-host takes 3.
+  assert.equal(sigOf('env', 'proxy_get_buffer_status'), 'i32 i32 i32 -> i32');
+  assert.equal(sigOf('env', 'proxy_increment_metric'), 'i32 i64 -> i32');
+  assert.equal(sigOf('env', 'proxy_record_metric'), 'i32 i64 -> i32');
+  assert.equal(sigOf('env', 'proxy_send_local_response'), 'i32 i32 i32 i32 i32 i32 i32 i32 -> i32');
+  assert.equal(sigOf('env', 'proxy_http_call'), 'i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 -> i32');
+  assert.equal(sigOf('env', 'proxy_done'), 'void -> i32');
+  assert.equal(sigOf('env', 'emscripten_notify_memory_growth'), 'i32 -> void');
+  assert.equal(sigOf('env', 'pthread_equal'), 'i32 i32 -> i32');
+  assert.equal(sigOf('wasi_snapshot_preview1', 'clock_time_get'), 'i32 i64 i32 -> i32');
+  assert.equal(sigOf('wasi_unstable', 'proc_exit'), 'i32 -> void');
+  assert.equal(sigOf('wasi_snapshot_preview1', 'path_open'), 'i32 i32 i32 i32 i32 i64 i64 i32 i32 -> i32');
+  assert.equal(sigOf('wasi_snapshot_preview1', 'fd_seek'), 'i32 i64 i32 i32 -> i32');
+});
+
+test('ABI-specific host functions are registered only for their versions', () => {
+  assert.deepEqual(abiVersionsProviding('env', 'proxy_continue_request'), ['0.1.0']);
+  assert.deepEqual(abiVersionsProviding('env', 'proxy_get_configuration'), ['0.1.0']);
+  assert.deepEqual(abiVersionsProviding('env', 'proxy_clear_route_cache'), ['0.1.0']);
+  assert.deepEqual(abiVersionsProviding('env', 'proxy_continue_stream'), ['0.2.0', '0.2.1']);
+  assert.deepEqual(abiVersionsProviding('env', 'proxy_close_stream'), ['0.2.0', '0.2.1']);
+  assert.deepEqual(abiVersionsProviding('env', 'proxy_get_log_level'), ['0.2.1']);
+  assert.deepEqual(abiVersionsProviding('env', 'proxy_log'), ['0.1.0', '0.2.0', '0.2.1']);
+  assert.deepEqual(abiVersionsProviding('env', 'proxy_not_a_function'), []);
+});
+
+test('the env names agree with the static proxy-wasm check for every version', () => {
+  for (const abi of ABI_VERSIONS) {
+    const env = hostFunctionsFor(abi).filter((f) => f.module === 'env').map((f) => f.name).sort();
+    assert.deepEqual(env, proxyWasmHostFunctions(abi.replaceAll('.', '_') as '0_1_0' | '0_2_0' | '0_2_1'), abi);
+  }
+});
+
+test('exactly the WASI functions cpp-host registers, under both module names', () => {
+  assert.equal(WASI_FUNCTION_NAMES.length, 45);
+  for (const module of ['wasi_snapshot_preview1', 'wasi_unstable']) {
+    const names = HOST_FUNCTIONS.filter((f) => f.module === module).map((f) => f.name);
+    assert.deepEqual(names, [...WASI_FUNCTION_NAMES], module);
+  }
+  assert.equal(findHostFunction('wasi_snapshot_preview1', 'proc_raise', '0.2.1'), undefined);
+  assert.equal(findHostFunction('wasi_snapshot_preview1', 'not_a_wasi_function', '0.2.1'), undefined);
+  for (const n of WASI_FUNCTION_NAMES_BEFORE_533) assert.ok(WASI_FUNCTION_NAMES.includes(n), n);
+  // No duplicates within one module.
+  const keys = HOST_FUNCTIONS.map((f) => `${f.module}.${f.name}`);
+  assert.equal(new Set(keys).size, keys.length);
+});
+
+test('exports the host calls, with their signatures per ABI version', () => {
+  assert.equal(formatSignature(expectedExport('malloc', '0.2.1')!.signature), 'i32 -> i32');
+  assert.equal(formatSignature(expectedExport('proxy_on_memory_allocate', '0.1.0')!.signature), 'i32 -> i32');
+  assert.equal(formatSignature(expectedExport('proxy_on_request_headers', '0.1.0')!.signature), 'i32 i32 -> i32');
+  assert.equal(formatSignature(expectedExport('proxy_on_request_headers', '0.2.0')!.signature), 'i32 i32 i32 -> i32');
+  assert.equal(formatSignature(expectedExport('proxy_on_response_headers', '0.2.1')!.signature), 'i32 i32 i32 -> i32');
+  assert.equal(formatSignature(expectedExport('proxy_on_context_create', '0.2.1')!.signature), 'i32 i32 -> void');
+  assert.equal(formatSignature(expectedExport('proxy_on_http_call_response', '0.2.1')!.signature), 'i32 i32 i32 i32 i32 -> void');
+  assert.equal(formatSignature(expectedExport('_initialize', '0.2.1')!.signature), 'void -> void');
+  assert.equal(formatSignature(expectedExport('main', '0.2.1')!.signature), 'i32 i32 -> i32');
+  assert.equal(expectedExport('proxy_on_foreign_function', '0.1.0'), undefined);
+  assert.ok(expectedExport('proxy_on_foreign_function', '0.2.0'));
+  assert.equal(expectedExport('proxy_abi_version_0_2_1', '0.2.1'), undefined, 'marker exports are never called');
+});
+
+test('the ABI is the first known proxy_abi_version_* export; the allocator malloc first', () => {
+  assert.equal(pickAbiVersion(['proxy_abi_version_9_9_9', 'proxy_abi_version_0_2_0', 'proxy_abi_version_0_1_0']), '0.2.0');
+  assert.equal(pickAbiVersion(['memory', 'malloc']), undefined);
+  assert.equal(pickAllocator(['proxy_on_memory_allocate', 'malloc']), 'malloc');
+  assert.equal(pickAllocator(['proxy_on_memory_allocate']), 'proxy_on_memory_allocate');
+  assert.equal(pickAllocator(['free']), undefined);
+});
+
+test('the example filter links against the table of its ABI', async () => {
+  const module = await WebAssembly.compile(await readFile(join(examplesDir, 'example-filter.wasm')));
+  const fnExports = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+  const abi = pickAbiVersion(fnExports);
+  assert.equal(abi, '0.2.1');
+  assert.equal(pickAllocator(fnExports), 'proxy_on_memory_allocate');
+  for (const imp of WebAssembly.Module.imports(module)) {
+    assert.ok(findHostFunction(imp.module, imp.name, abi!), `${imp.module}.${imp.name}`);
+  }
+});
