@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { WasmOciError } from '../errors.js';
+import { LIMITS } from '../oci/media-types.js';
 import { inspectWasm, sniffWasm } from '../wasm/inspect.js';
 import { outlineModuleFile } from '../wasm/module-outline.js';
 import { encodeRuntimeConfig, generateRuntimeConfig, parseRuntimeConfig } from '../wasm/runtime-config.js';
@@ -43,6 +44,10 @@ export function moduleLayer(mediaType: string, module: ModuleInput, options: Pic
 export async function loadModule(path: string, options: Pick<PackOptions, 'signal' | 'onWarning' | 'digests'> = {}): Promise<ModuleInput> {
   const { size } = await statRegularFile(path, 'module');
   const title = basename(path);
+  if (size > LIMITS.moduleBytes) {
+    // Istio's fetcher refuses it (and so does our pull without --module-size-limit): say so now, not in the mesh.
+    options.onWarning?.(`${path} is ${size} bytes, over Istio's 256 MiB module limit: Istio will refuse it, and pulling it needs --module-size-limit`);
+  }
   if (size <= INSPECT_LIMIT) {
     const bytes = await readFile(path, { signal: options.signal });
     const info = inspectWasm(bytes, { name: path });

@@ -6,6 +6,7 @@ import { LIMITS } from '../oci/media-types.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { fetchToFile } from './blob-to-file.js';
 import { planExtraction, type ExtractJob } from './extract-plan.js';
+import { moduleOverLimit } from './module-limit.js';
 import { prepareParent, resolveOutputRoot } from './safe-path.js';
 import { extractFromTarLayer, loadTarStream } from './tar-module.js';
 import { TempFiles } from './temp-files.js';
@@ -88,9 +89,7 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
   }
   for (const job of plan.jobs) {
     if (job.kind === 'file' && job.isModule && job.desc.size > limit) {
-      throw new WasmOciError('E_SIZE_LIMIT', `the module ${job.name} is ${job.desc.size} bytes, over the limit of ${limit}`, {
-        hint: 'Istio refuses modules over 256 MiB; raise the limit if you need more.',
-      });
+      throw moduleOverLimit(`the module ${job.name}`, job.desc.size, limit);
     }
   }
 

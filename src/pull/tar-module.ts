@@ -7,6 +7,7 @@ import { WasmOciError } from '../errors.js';
 import { VerifyingStream } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import { MODULE_FILE_NAME, RUNTIME_CONFIG_FILE_NAME } from './extract-plan.js';
+import { moduleOverLimit } from './module-limit.js';
 import { safeRelativeSegments } from './safe-path.js';
 
 let tarStream: typeof import('tar-stream') | undefined;
@@ -43,7 +44,7 @@ class ByteLimit extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.seen += chunk.length;
     if (this.seen > this.limit) {
-      cb(new WasmOciError('E_SIZE_LIMIT', `${this.what} exceeds ${this.limit} bytes`, { hint: 'Raise the module size limit if the module is really this large.' }));
+      cb(new WasmOciError('E_SIZE_LIMIT', `${this.what} exceeds ${this.limit} bytes`, { hint: 'If the module is really this large, pass --module-size-limit BYTES.' }));
       return;
     }
     cb(null, chunk);
@@ -95,9 +96,8 @@ export async function extractFromTarLayer(
       }
       const max = base === MODULE_FILE_NAME ? options.moduleSizeLimit : TAR_RUNTIME_CONFIG_LIMIT;
       if ((header.size ?? 0) > max) {
-        throw new WasmOciError('E_SIZE_LIMIT', `tar entry "${name}" is ${header.size} bytes, over the limit of ${max}`, {
-          hint: base === MODULE_FILE_NAME ? 'Istio refuses modules over 256 MiB; raise the limit if you need more.' : undefined,
-        });
+        if (base === MODULE_FILE_NAME) throw moduleOverLimit(`tar entry "${name}"`, header.size ?? 0, max);
+        throw new WasmOciError('E_SIZE_LIMIT', `tar entry "${name}" is ${header.size} bytes, over the limit of ${max}`);
       }
       const tempPath = options.tempFor(base);
       const hash = new VerifyingStream();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractArtifact } from '../../src/pull/extract.js';
+import { isWasmOciError } from '../../src/errors.js';
 import type { Descriptor, ImageManifest } from '../../src/oci/types.js';
 import { MemoryFetcher } from '../helpers/memory-fetcher.js';
 import { examplesDir } from '../helpers/paths.js';
@@ -235,4 +236,20 @@ test('a directory where a file goes refuses the pull before any file is moved in
   const b = fetcher.add(Buffer.from('second'), 'text/plain', { [TITLE]: 'b.txt' });
   await assert.rejects(extractArtifact({ manifest: manifestOf(fetcher, [a, b]), fetcher, outputDir: out }), { code: 'E_INVALID_INPUT' });
   assert.deepEqual(await tree(out), ['b.txt'], 'a.txt was not written, nor anything inside b.txt: the pull is all or nothing');
+});
+
+test('the module size limit applies to every module layer and its hint names the flag', async (t) => {
+  const out = join(await makeTempDir(t), 'out');
+  const plain = new MemoryFetcher();
+  const plainManifest = manifestOf(plain, [plain.add(await moduleBytes(), 'application/vnd.module.wasm.content.layer.v1+wasm', { [TITLE]: 'f.wasm' })]);
+  const inTar = new MemoryFetcher();
+  const tarManifest = manifestOf(inTar, [inTar.add(await buildTar([{ name: 'plugin.wasm', body: await moduleBytes() }]), 'application/vnd.oci.image.layer.v1.tar+gzip')]);
+  for (const [manifest, fetcher] of [[plainManifest, plain], [tarManifest, inTar]] as const) {
+    await assert.rejects(extractArtifact({ manifest, fetcher, outputDir: out, moduleSizeLimit: 100 }), (err: unknown) => {
+      assert.ok(isWasmOciError(err) && err.code === 'E_SIZE_LIMIT', String(err));
+      assert.match(err.message, /over the limit of 100 bytes/);
+      assert.match(err.hint ?? '', /--module-size-limit BYTES/);
+      return true;
+    });
+  }
 });

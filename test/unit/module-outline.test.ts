@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pack } from '../../src/pack/pack.js';
 import { INSPECT_LIMIT } from '../../src/pack/module-input.js';
@@ -11,7 +11,7 @@ import { outlineModuleFile } from '../../src/wasm/module-outline.js';
 import { examplesDir } from '../helpers/paths.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { buildWat } from '../helpers/wat.js';
-import { padModule } from '../helpers/wasm-padding.js';
+import { leb128, padModule } from '../helpers/wasm-padding.js';
 
 const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -56,4 +56,22 @@ test('a section that runs past the end of the file is a parse error, not a crash
   const base = await buildWat('filter-abi-0_2_1');
   const broken = Buffer.concat([Buffer.from(base), Buffer.from([0x07, 0xff, 0xff, 0x03])]);
   await assert.rejects(outlineOf(t, broken), (err: unknown) => isWasmOciError(err) && err.code === 'E_WASM_PARSE' && /runs past the end/.test(err.message));
+});
+
+test('push of a module over Istio\'s 256 MiB limit warns that Istio refuses it and names the pull flag', async (t) => {
+  // A sparse file: the example filter, then a custom section whose zeros take no disk.
+  const base = await readFile(join(examplesDir, 'example-filter.wasm'));
+  const payload = 257 * 1024 * 1024;
+  const name = Buffer.from('padding');
+  const bodyLength = 1 + name.length + payload;
+  const head = Buffer.concat([base, Buffer.from([0]), leb128(bodyLength), Buffer.from([name.length]), name]);
+  const dir = await makeTempDir(t, 'outline-huge');
+  const path = join(dir, 'huge.wasm');
+  await writeFile(path, head);
+  await truncate(path, head.length + payload);
+  const warnings: string[] = [];
+  const packed = await pack({ files: [{ path }], onWarning: (m) => warnings.push(m) });
+  await packed.cleanup();
+  assert.ok(warnings.some((w) => /over Istio's 256 MiB module limit: Istio will refuse it, and pulling it needs --module-size-limit/.test(w)), warnings.join('\n'));
+  assert.deepEqual(JSON.parse(Buffer.from(packed.config.bytes).toString('utf8')).abiVersions, ['v0.2.1']);
 });

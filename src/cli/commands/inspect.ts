@@ -18,7 +18,7 @@ export function inspectCommand(getContext: (cmd: Command) => CliContext): Comman
   const cmd = new Command('inspect')
     .description('inspect a local .wasm file, or an artifact in a registry or layout, with a verdict per runtime')
     .argument('<target>', 'a .wasm file, registry/repository:tag|@digest, or with --oci-layout path[:tag|@digest]')
-    .option('--module-size-limit <bytes>', 'largest module accepted from a tar layer', (v) => positiveInt(v, '--module-size-limit'));
+    .option('--module-size-limit <bytes>', 'largest module accepted, from any module layer or tar (default 268435456, Istio\'s 256 MiB)', (v) => positiveInt(v, '--module-size-limit'));
   addTargetOptions(cmd);
   cmd.addHelpText(
     'after',

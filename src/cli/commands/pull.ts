@@ -75,7 +75,7 @@ export function pullCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('--from-file <list>', 'also pull every reference listed in this file (one per line: REF or REF=NAME; # starts a comment)')
     .option('-o, --output <dir>', 'output directory', '.')
     .option('--cache-dir <dir>', 'content-addressed blob cache (DIR/sha256/<hex>) kept between runs; hits are verified (default: $WASM_OCI_CACHE_DIR)')
-    .option('--module-size-limit <bytes>', 'largest module accepted from a tar layer (Istio caps it at 256 MiB)', (v) => positiveInt(v, '--module-size-limit'));
+    .option('--module-size-limit <bytes>', 'largest module accepted, from any module layer or tar (default 268435456, Istio\'s 256 MiB)', (v) => positiveInt(v, '--module-size-limit'));
   addConcurrencyOption(addTargetOptions(cmd));
   cmd.addHelpText(
     'after',
