@@ -39,6 +39,10 @@ export interface ExtractedFile {
   mediaType: string;
   /** Digest of the layer it came from. */
   layerDigest: string;
+  /** The layer's descriptor as the manifest lists it (oras's pull JSON describes each file by it). */
+  layer: Descriptor;
+  /** The layer was a directory oras pushed (a tar+gzip with `io.deis.oras.content.unpack`), unpacked at `path`. */
+  directory?: boolean;
 }
 
 export interface ExtractResult {
@@ -112,7 +116,7 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
         tempPath,
         finalPath: join(parent, base),
         isModule: job.isModule,
-        file: { path: join(parent, base), name: job.name, digest, size, mediaType: job.desc.mediaType, layerDigest: job.desc.digest },
+        file: { path: join(parent, base), name: job.name, digest, size, mediaType: job.desc.mediaType, layerDigest: job.desc.digest, layer: job.desc },
       });
       return;
     }
@@ -133,7 +137,7 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
         tempPath: e.tempPath,
         finalPath: join(root, e.name),
         isModule: e.name === 'plugin.wasm',
-        file: { path: join(root, e.name), name: e.name, digest: e.digest, size: e.size, mediaType: job.desc.mediaType, layerDigest: job.desc.digest },
+        file: { path: join(root, e.name), name: e.name, digest: e.digest, size: e.size, mediaType: job.desc.mediaType, layerDigest: job.desc.digest, layer: job.desc },
       });
     }
   };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { runCli, type CliResult, type RunCliOptions } from '../helpers/cli.js';
 import { startDistribution } from '../helpers/distribution.js';
 import { examplesDir, repoRoot } from '../helpers/paths.js';
+import { checkShape, type Shape } from '../helpers/json-shape.js';
 import { createSecretScan, maskArgs } from '../helpers/secrets.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { ERROR_CODES } from '../../src/errors.js';
@@ -117,39 +118,10 @@ test('colours: none under NO_COLOR even on a terminal; on under FORCE_COLOR with
 
 // --- JSON -----------------------------------------------------------------------------------
 
-type Shape = { [key: string]: Shape | ShapeType };
-type ShapeType = 'string' | 'number' | 'boolean' | 'object' | 'string[]' | 'object[]' | `${'string' | 'number' | 'boolean' | 'object' | 'string[]' | 'object[]'}?`;
-
-/** Required keys with their types, `?` for optional ones, nested shapes for objects. Returns the problems. */
-function checkShape(value: unknown, shape: Shape, path = '$'): string[] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [`${path} is not an object`];
-  const doc = value as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const [key, want] of Object.entries(shape)) {
-    const v = doc[key];
-    if (typeof want === 'object') {
-      problems.push(...checkShape(v, want, `${path}.${key}`));
-      continue;
-    }
-    const optional = want.endsWith('?');
-    const type = want.replace('?', '');
-    if (v === undefined) {
-      if (!optional) problems.push(`${path}.${key} is missing`);
-      continue;
-    }
-    const okType = type === 'string[]' ? Array.isArray(v) && v.every((x) => typeof x === 'string')
-      : type === 'object[]' ? Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object')
-        : type === 'object' ? v !== null && typeof v === 'object' && !Array.isArray(v)
-          : typeof v === type;
-    if (!okType) problems.push(`${path}.${key} is not ${type}: ${JSON.stringify(v)}`);
-  }
-  return problems;
-}
-
 const DESCRIPTOR: Shape = { mediaType: 'string', digest: 'string', size: 'number' };
 const SHAPES: Record<string, Shape> = {
   push: { reference: 'string', referenceAsTags: 'string[]', ...DESCRIPTOR, artifactType: 'string', annotations: 'object', blobs: 'object[]' },
-  pull: { reference: 'string', ...DESCRIPTOR, files: 'object[]', module: 'object?' },
+  pull: { reference: 'string', ...DESCRIPTOR, files: [{ path: 'string', reference: 'string', ...DESCRIPTOR, name: 'string', fileDigest: 'string', fileSize: 'number' }], module: 'object?' },
   inspectFile: { file: 'string', kind: 'string', version: 'number', size: 'number', sha256: 'string', imports: 'object[]', exports: 'object[]', memories: { count: 'number', exported: 'boolean' }, customSections: 'string[]', proxyWasm: 'object?' },
   inspectRef: { reference: 'string', descriptor: DESCRIPTOR, manifest: { schemaVersion: 'number', config: DESCRIPTOR, layers: 'object[]' }, config: 'object?', module: 'object?', verdicts: 'object[]' },
   tag: { reference: 'string', ...DESCRIPTOR, tags: 'string[]' },
@@ -188,7 +160,7 @@ test('--format json: every command prints one document of its documented shape; 
   }
 
   const pushed = jsonDoc(ok(await j(['push', `${ref}:v1,latest`, 'example-filter.wasm']), 'push'), SHAPES.push!, 'push');
-  assert.deepEqual(pushed.referenceAsTags, [`${ref}:v1`, `${ref}:latest`]);
+  assert.deepEqual(pushed.referenceAsTags, [`${ref}:latest`, `${ref}:v1`], 'sorted, as oras sorts them');
   const digest = pushed.digest as string;
   assert.match(digest, /^sha256:[a-f0-9]{64}$/);
   assert.ok((pushed.blobs as Array<{ action: string }>).every((b) => b.action === 'uploaded' || b.action === 'exists'));
@@ -214,7 +186,7 @@ test('--format json: every command prints one document of its documented shape; 
   assert.equal((inspectedDoc.descriptor as { digest: string }).digest, digest);
   assert.ok((inspectedDoc.verdicts as Array<{ consumer: string; ok: boolean }>).every((v) => typeof v.consumer === 'string' && typeof v.ok === 'boolean'));
   assert.equal(jsonDoc(ok(resolved, 'resolve'), SHAPES.resolve!, 'resolve').digest, digest);
-  assert.equal(JSON.parse(ok(manifest, 'manifest fetch').stdout).schemaVersion, 2, 'manifest fetch prints the manifest itself');
+  assert.equal(JSON.parse(ok(manifest, 'manifest fetch').stdout).content.schemaVersion, 2, "manifest fetch prints oras's wrapper, the manifest as content");
   assert.deepEqual(checkShape(JSON.parse(ok(manifestDesc, 'manifest fetch --descriptor').stdout), DESCRIPTOR), []);
   jsonDoc(ok(toFile, 'manifest fetch -o'), SHAPES.manifestToFile!, 'manifest fetch -o');
   jsonDoc(ok(blob, 'blob fetch'), SHAPES.blobFetch!, 'blob fetch');

@@ -6,6 +6,7 @@ import { loadAnnotations, ANNOTATION_CONFIG_KEY, ANNOTATION_MANIFEST_KEY } from 
 import { attachArtifact, parseReferrersMode } from '../../operations/referrers.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, collect, type TargetFlags } from '../options.js';
+import { orasDescriptor } from '../oras-json.js';
 import { openTarget, requireRef } from '../target.js';
 
 interface AttachFlags extends TargetFlags {
@@ -48,12 +49,7 @@ export function attachCommand(getContext: (cmd: Command) => CliContext): Command
     ctx.out(`Digest: ${result.descriptor.digest}`);
     // oras's JSON (display/metadata/model/descriptor.go FromDescriptor): reference, then the descriptor.
     ctx.json({
-      reference: `${opened.name}@${result.descriptor.digest}`,
-      mediaType: result.descriptor.mediaType,
-      digest: result.descriptor.digest,
-      size: result.descriptor.size,
-      annotations: result.descriptor.annotations,
-      artifactType: result.descriptor.artifactType,
+      ...orasDescriptor(opened.name, result.descriptor),
       subject: `${opened.name}@${result.subject.digest}`,
       referrersIndexUpdated: result.indexUpdated,
     });

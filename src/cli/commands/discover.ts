@@ -4,6 +4,7 @@ import type { ReferrerLister } from '../../content/interfaces.js';
 import { discoverReferrers, parseReferrersMode, type DiscoverNode } from '../../operations/referrers.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
+import { orasDescriptor } from '../oras-json.js';
 import { openTarget, requireRef } from '../target.js';
 
 interface DiscoverFlags extends TargetFlags {
@@ -14,15 +15,8 @@ interface DiscoverFlags extends TargetFlags {
 
 /** oras's JSON node (display/metadata/model/discover.go Node): reference, the descriptor, referrers. */
 function jsonNode(name: string, n: DiscoverNode): unknown {
-  return {
-    reference: `${name}@${n.digest}`,
-    mediaType: n.mediaType,
-    digest: n.digest,
-    size: n.size,
-    ...(n.annotations ? { annotations: n.annotations } : {}),
-    ...(n.artifactType ? { artifactType: n.artifactType } : {}),
-    referrers: n.referrers.map((r) => jsonNode(name, r)),
-  };
+  const { referrers, ...desc } = n;
+  return { ...orasDescriptor(name, desc), referrers: referrers.map((r) => jsonNode(name, r)) };
 }
 
 /** oras's tree view (display/metadata/tree/discover.go): artifact type, then digest, then annotations. */

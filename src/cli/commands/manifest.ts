@@ -8,6 +8,7 @@ import { fetchManifest } from '../../operations/manifest.js';
 import { parseReferrersMode, unindexReferrer } from '../../operations/referrers.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, type TargetFlags } from '../options.js';
+import { orasFetched } from '../oras-json.js';
 import { openTarget, requireRef } from '../target.js';
 
 interface FetchFlags extends TargetFlags {
@@ -38,14 +39,27 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
     if (flags.mediaType && descriptor.mediaType !== flags.mediaType) {
       throw new WasmOciError('E_UNSUPPORTED', `manifest ${descriptor.digest} is ${descriptor.mediaType}, not ${flags.mediaType}`);
     }
+    if (ctx.format === 'json' && !flags.descriptor) {
+      // oras's document (model/fetched.go NewFetched): the descriptor and the manifest as
+      // `content`. oras refuses `--output -` with --format json (cmd/oras/root/manifest/fetch.go
+      // PreRunE): stdout carries the document. With -o FILE the bytes go to the file as well and
+      // our `path` is added.
+      if (flags.output === '-') throw new WasmOciError('E_USAGE', '`--output -` cannot be used with `--format json` at the same time');
+      let path: string | undefined;
+      if (flags.output) {
+        path = resolvePath(ctx.io.cwd, flags.output);
+        await writeFileAtomic(path, flags.pretty ? `${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n` : bytes);
+      }
+      ctx.json({ ...orasFetched(opened.name, descriptor, bytes), ...(path ? { path } : {}) });
+      return;
+    }
     let out: string | Buffer;
-    if (flags.descriptor) out = `${JSON.stringify(descriptor, null, flags.pretty ? 2 : undefined)}\n`;
+    if (flags.descriptor) out = `${JSON.stringify(descriptor, null, flags.pretty || ctx.format === 'json' ? 2 : undefined)}\n`;
     else if (flags.pretty) out = `${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n`;
     else out = bytes;
     if (flags.output && flags.output !== '-') {
       const path = resolvePath(ctx.io.cwd, flags.output);
       await writeFileAtomic(path, out);
-      // stdout is free: say what was written, and give --format json its one document.
       ctx.out(`Fetched ${reference} to ${flags.output}`);
       ctx.out(`Digest: ${descriptor.digest}`);
       ctx.json({ reference, path, ...descriptor });

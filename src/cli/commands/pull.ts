@@ -7,6 +7,7 @@ import { pullArtifacts } from '../../operations/pull.js';
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
 import { formatBytes, TransferDisplay } from '../progress.js';
+import { orasPulledFile } from '../oras-json.js';
 import { openTarget, readStdinSecret, requireRef, type OpenedTarget, type OpenOptions } from '../target.js';
 
 interface PullFlags extends TargetFlags {
@@ -123,12 +124,23 @@ Examples:
       for (const f of result.files) ctx.out(`Downloaded ${f.name} ${formatBytes(f.size)}`);
       ctx.out(`Pulled [${o.kind}] ${shown}${requests.length > 1 ? ` into ${dirs[i]}` : ''}`);
       ctx.out(`Digest: ${result.descriptor.digest}`);
+      // oras's pull document (model/pull.go NewPull, json/pull.go Render): reference
+      // NAME@digest and files[] each described by its layer; our keys beside them: the manifest's
+      // descriptor, `name` relative to -o, the digest and size of the file written (which differ
+      // from the layer's for a file taken out of a tar), `module`.
       return {
-        reference: shown,
+        reference: `${o.name}@${result.descriptor.digest}`,
+        files: result.files.map((f) => ({
+          ...orasPulledFile(o.name, f.path, f.layer, f.directory === true),
+          name: f.name,
+          layerDigest: f.layerDigest,
+          fileDigest: f.digest,
+          fileSize: f.size,
+        })),
         mediaType: result.descriptor.mediaType,
         digest: result.descriptor.digest,
         size: result.descriptor.size,
-        files: result.files,
+        ...(o.digest ? {} : { tag: o.ref }),
         module: result.module,
         ...(requests.length > 1 ? { outputDir: dirs[i] } : {}),
       };

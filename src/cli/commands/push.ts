@@ -10,6 +10,7 @@ import { ANNOTATIONS } from '../../oci/media-types.js';
 import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, collect, type TargetFlags } from '../options.js';
 import { TransferDisplay } from '../progress.js';
+import { orasPush } from '../oras-json.js';
 import { openTarget } from '../target.js';
 
 interface PushFlags extends TargetFlags {
@@ -96,15 +97,14 @@ Examples:
     }
     if (flags.exportManifest) await writeFile(resolvePath(ctx.io.cwd, flags.exportManifest), result.manifestBytes);
     const where = opened.kind === 'oci-layout' ? `[oci-layout] ${opened.name}` : `[registry] ${opened.name}`;
-    const shown = result.tags.length ? result.tags.map((t) => `${opened.name}:${t}`) : [`${opened.name}@${result.descriptor.digest}`];
+    const artifactType = result.manifest.artifactType ?? result.manifest.config.mediaType;
+    // oras's push document (model/push.go NewPush): reference NAME@digest, the manifest's
+    // descriptor with its annotations and artifactType (oras-go pack.go pushManifest copies both
+    // onto it), referenceAsTags sorted; then our extra `blobs`.
     ctx.json({
-      reference: shown[0],
-      referenceAsTags: shown,
-      mediaType: result.descriptor.mediaType,
-      digest: result.descriptor.digest,
-      size: result.descriptor.size,
-      artifactType: result.manifest.artifactType ?? result.manifest.config.mediaType,
+      ...orasPush(opened.name, { ...result.descriptor, annotations: result.manifest.annotations, artifactType }, result.tags),
       annotations: result.manifest.annotations ?? {},
+      artifactType,
       blobs: result.blobs.map((b) => ({
         mediaType: b.descriptor.mediaType,
         digest: b.descriptor.digest,
