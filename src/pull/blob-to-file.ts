@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Fetcher, TransferOptions } from '../content/interfaces.js';
 import type { Descriptor } from '../oci/types.js';
@@ -7,6 +7,9 @@ import type { Descriptor } from '../oci/types.js';
  * Streams a blob into `tempPath` (created exclusively, so nothing already there is followed).
  * The Fetcher contract is a stream verified against digest and size (every store here wraps its
  * bytes in a VerifyingStream), so hashing again here would double the CPU of a pull for nothing.
+ * The file is created before the first byte moves: a write stream opens its file asynchronously,
+ * and a pipeline rejected by an abort meanwhile would let the caller's cleanup run before the
+ * file existed, leaving a `.partial-` file behind (the race the layout store had, issue 16).
  */
 export async function fetchToFile(
   fetcher: Fetcher,
@@ -14,7 +17,14 @@ export async function fetchToFile(
   tempPath: string,
   options: TransferOptions,
 ): Promise<{ digest: string; size: number }> {
-  const source = await fetcher.fetch(desc, options);
-  await pipeline(source, createWriteStream(tempPath, { flags: 'wx', mode: 0o644, highWaterMark: 4 * 1024 * 1024 }), { signal: options.signal });
+  const handle = await open(tempPath, 'wx', 0o644);
+  let source;
+  try {
+    source = await fetcher.fetch(desc, options);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  await pipeline(source, handle.createWriteStream({ highWaterMark: 4 * 1024 * 1024 }), { signal: options.signal });
   return { digest: desc.digest, size: desc.size };
 }

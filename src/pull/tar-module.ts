@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform, type TransformCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -101,7 +101,9 @@ export async function extractFromTarLayer(
       }
       const tempPath = options.tempFor(base);
       const hash = new VerifyingStream();
-      await pipeline(entry, new ByteLimit(max, `tar entry "${name}"`), hash, createWriteStream(tempPath, { flags: 'wx', mode: 0o644 }));
+      // Created before any byte moves, so the caller's cleanup never runs before the file exists.
+      const handle = await open(tempPath, 'wx', 0o644);
+      await pipeline(entry, new ByteLimit(max, `tar entry "${name}"`), hash, handle.createWriteStream());
       out.push({ name: base, tempPath, digest: hash.computed!, size: hash.bytes });
     }
   })();

@@ -6,7 +6,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDistribution } from '../helpers/distribution.js';
 import { isBlobGet, startFaultProxy } from '../helpers/fault-proxy.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, TEMP_NAME } from '../helpers/cli.js';
 import { binPath } from '../helpers/paths.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { ERROR_CODES } from '../../src/errors.js';
@@ -30,9 +30,12 @@ test('SIGINT during a pull exits 130 promptly and leaves no file in the output d
 
   const out = join(dir, 'out');
   await mkdir(out);
+  // TMPDIR inside the test's sandbox, so a temp file left anywhere the process writes is seen.
+  const tmp = join(dir, 'tmp');
+  await mkdir(tmp);
   const started = Date.now();
   const child = spawn(process.execPath, [binPath, 'pull', '--plain-http', '--concurrency', '1', `${proxy.host}/cancel:v1`, '-o', out], {
-    env: { PATH: process.env.PATH ?? '', HOME: dir },
+    env: { PATH: process.env.PATH ?? '', HOME: dir, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -48,4 +51,6 @@ test('SIGINT during a pull exits 130 promptly and leaves no file in the output d
   assert.match(stderr, /cancelled/);
   assert.ok(Date.now() - started < 15_000, 'cancelled without waiting for the stalled request');
   assert.deepEqual(await readdir(out), [], 'no file, no partial or temp file');
+  assert.deepEqual(await readdir(tmp), [], 'nothing left in TMPDIR');
+  assert.deepEqual((await readdir(dir)).filter((n) => TEMP_NAME.test(n)), [], 'no temp file beside the output directory');
 });

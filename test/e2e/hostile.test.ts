@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import type { Descriptor } from '../../src/oci/types.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { runCli, TEMP_NAME, type CliResult, type RunCliOptions } from '../helpers/cli.js';
 import { requestsCarryingSecrets, sha256, startHostileRegistry, startOtherOrigin, type HostileRegistryOptions } from '../helpers/hostile-registry.js';
 import type { RecordedRequest } from '../helpers/http-test-server.js';
 import { examplesDir } from '../helpers/paths.js';
@@ -114,7 +114,9 @@ async function record(spec: CaseSpec): Promise<void> {
   const after = await tree(box.root);
   const escapes = after.filter((p) => !box.before.includes(p) && !writable.some((w) => p === w || p.startsWith(`${w}/`)));
   const written = writable.flatMap((w) => after.filter((p) => p.startsWith(`${w}/`) && !box.before.includes(p)));
-  const partials = written.filter((p) => p.includes('.partial-'));
+  // Partial files wherever the command could leave one: the output directory and beside it (the
+  // sandbox root), and the call's own TMPDIR (runCli's leftovers).
+  const partials = [...new Set([...written.filter((p) => TEMP_NAME.test(p.split('/').pop()!)), ...result.leftovers])];
   let secretsSent = 0;
   const contacted: string[] = [];
   for (const s of spec.strangers ?? []) {
@@ -141,8 +143,13 @@ async function record(spec: CaseSpec): Promise<void> {
   if (spec.expect === 'refuse') assert.ok(nothingWritten, `nothing written into the output directory: ${JSON.stringify(written)}`);
 }
 
+/** The CLI, with what it leaves in its TMPDIR or beside -o returned, to be counted as partial files. */
+function cli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
+  return runCli(args, { leftovers: 'return', ...opts });
+}
+
 function pull(ref: string, out: string, ...extra: string[]): Promise<CliResult> {
-  return runCli(['pull', ref, '-o', out, '--no-tty', ...extra]);
+  return cli(['pull', ref, '-o', out, '--no-tty', ...extra]);
 }
 
 function soloLayer(reg: Awaited<ReturnType<typeof startHostileRegistry>>, title: string, bytes: Uint8Array = MODULE, options = {}): Descriptor {
@@ -256,7 +263,7 @@ describe('hostile registry: compat tar layers', () => {
         await mkdir(join(root, 'tmp'));
       });
       // inspect extracts into a temp dir: point TMPDIR into the sandbox to see it is removed.
-      const result = await runCli(['inspect', reg.ref('v1'), '--plain-http', '--format', 'json', '--no-tty', ...(c.extra ?? [])], { env: { TMPDIR: join(box.root, 'tmp') } });
+      const result = await cli(['inspect', reg.ref('v1'), '--plain-http', '--format', 'json', '--no-tty', ...(c.extra ?? [])], { env: { TMPDIR: join(box.root, 'tmp') } });
       await record({ name: `inspect, compat tar: ${c.label}`, expect: 'refuse', result, exit: 0, message: c.message, messageIn: 'stdout', box, writable: ['tmp'] });
       const report = JSON.parse(result.stdout) as { module?: { error?: string }; verdicts: Array<{ consumer: string; ok: boolean }> };
       assert.match(report.module?.error ?? '', c.message);
@@ -504,7 +511,7 @@ describe('hostile registry: where credentials go', () => {
       return true;
     });
     const box = await sandbox(t);
-    const result = await runCli(['push', reg.ref('v1'), join(examplesDir, 'example-filter.wasm'), '--plain-http', '--no-tty', ...CREDS], { cwd: box.root });
+    const result = await cli(['push', reg.ref('v1'), join(examplesDir, 'example-filter.wasm'), '--plain-http', '--no-tty', ...CREDS], { cwd: box.root });
     await record({
       name: 'upload Location on another origin', expect: 'refuse', result, exit: AUTH, message: /refused upload Location on another origin/, box,
       strangers: [{ name: 'foreign upload Location', requests: () => stranger.requests }],
@@ -524,7 +531,7 @@ describe('hostile registry: where credentials go', () => {
       return true;
     });
     const box = await sandbox(t);
-    const result = await runCli(['repo', 'tags', `${reg.host}/${reg.repository}`, '--plain-http', '--no-tty', ...CREDS], { cwd: box.root });
+    const result = await cli(['repo', 'tags', `${reg.host}/${reg.repository}`, '--plain-http', '--no-tty', ...CREDS], { cwd: box.root });
     await record({
       name: 'tag list Link on another origin', expect: 'refuse', result, exit: AUTH, message: /refused pagination Link to another origin/, box,
       strangers: [{ name: 'foreign Link', requests: () => stranger.requests }],

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { binPath, repoRoot } from './paths.js';
+import { maskArgs } from './secrets.js';
 
 export interface RunCliOptions {
   /** Merged over the clean env; a value of `undefined` removes the variable. */
@@ -13,30 +14,97 @@ export interface RunCliOptions {
   /** Run under a pseudo-terminal (`script -qec`); stdout then holds stdout and stderr combined. */
   tty?: boolean;
   timeoutMs?: number;
+  /**
+   * What to do with files a call left behind in its own TMPDIR, or temp files left in (or next to)
+   * its `-o` target: 'throw' (default) fails the test; 'return' leaves them in `leftovers` for the
+   * caller to count (the hostile suite does).
+   */
+  leftovers?: 'throw' | 'return';
 }
 
 export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Files the call left: anything in its TMPDIR, temp-named files in or beside its `-o` target. */
+  leftovers: string[];
 }
 
 /** Variables that make a run depend on the machine, never inherited. Only these pass through. */
-const PASSTHROUGH = ['PATH', 'TMPDIR', 'LANG', 'LC_ALL', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_DATA_HOME', 'GNUPGHOME', 'PASSWORD_STORE_DIR'];
+const PASSTHROUGH = ['PATH', 'LANG', 'LC_ALL', 'DBUS_SESSION_BUS_ADDRESS', 'XDG_DATA_HOME', 'GNUPGHOME', 'PASSWORD_STORE_DIR'];
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Names the product gives its temp files (pull's `.x.partial-…`, blob fetch's `.x.….partial`, layouts' and config's `….tmp`, convert's `wasm-oci-…-` dirs). */
+export const TEMP_NAME = /\.partial(-|$)|\.tmp$|^wasm-oci-(convert|inspect|pack)-/;
+
+/** Output paths of the calls running now: a temp file beside one of them is that call's, not a leftover. */
+const inFlightOutputs = new Set<string>();
+
+/** Every path under `dir` (relative), or [] when it does not exist. */
+async function listTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    out.push(e.name);
+    if (e.isDirectory()) for (const sub of await listTree(join(dir, e.name))) out.push(`${e.name}/${sub}`);
+  }
+  return out;
+}
+
+/** The `-o`/`--output` value of a command line, if any. */
+function outputArg(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if ((a === '-o' || a === '--output') && i + 1 < args.length) return args[i + 1];
+    if (a.startsWith('--output=')) return a.slice('--output='.length);
+  }
+  return undefined;
+}
+
 /**
- * Runs `node bin/wasm-oci.js ...args` as a user would, with a clean environment: HOME and
- * DOCKER_CONFIG point into a fresh temp dir (removed afterwards) unless the caller gives them,
- * so no credentials from the machine leak in.
+ * What a finished call left behind: every entry of its own TMPDIR (nothing may stay there), and
+ * temp-named files inside its `-o` target or directly beside it (a pull or fetch renames its temp
+ * files into place or removes them; one left there is a partial file a user would find).
+ */
+async function leftoversOf(tmp: string, output: string | undefined): Promise<string[]> {
+  const found = (await listTree(tmp)).map((p) => `$TMPDIR/${p}`);
+  if (output === undefined || output === '-') return found;
+  for (const p of await listTree(output)) if (TEMP_NAME.test(basename(p))) found.push(join(output, p));
+  const parent = dirname(output);
+  const others = [...inFlightOutputs].filter((o) => o !== output && dirname(o) === parent).map((o) => `.${basename(o)}`);
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    if (!TEMP_NAME.test(name) || others.some((o) => name.startsWith(o))) continue;
+    found.push(join(parent, name));
+  }
+  return found;
+}
+
+/**
+ * Runs `node bin/wasm-oci.js ...args` as a user would, with a clean environment in a sandbox of
+ * its own: HOME and DOCKER_CONFIG point into it unless the caller gives them, so no credentials
+ * from the machine leak in, and so does TMPDIR, so a temp file the command forgets is seen (issue
+ * 16 item 4). After the call the sandbox's TMPDIR must be empty and no temp file may be left in
+ * or beside the `-o` target; the sandbox is removed.
  */
 export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
-  const home = await mkdtemp(join(tmpdir(), 'wasm-oci-home-'));
+  const sandbox = await mkdtemp(join(tmpdir(), 'wasm-oci-cli-'));
+  const home = join(sandbox, 'home');
+  const tmp = join(sandbox, 'tmp');
+  await Promise.all([mkdir(home), mkdir(tmp)]);
+  const cwd = opts.cwd ?? repoRoot;
+  const out = outputArg(args);
+  const output = out === undefined || out === '-' ? undefined : resolve(cwd, out);
+  if (output) inFlightOutputs.add(output);
   try {
-    const env: Record<string, string> = { HOME: home, DOCKER_CONFIG: join(home, '.docker') };
+    const env: Record<string, string> = { HOME: home, DOCKER_CONFIG: join(home, '.docker'), TMPDIR: tmp };
     for (const k of PASSTHROUGH) {
       const v = process.env[k];
       if (v !== undefined) env[k] = v;
@@ -52,8 +120,8 @@ export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<
       ? ['script', ['-qec', [process.execPath, ...nodeArgs].map(shellQuote).join(' '), '/dev/null']]
       : [process.execPath, nodeArgs];
 
-    return await new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(cmd, cmdArgs as string[], { cwd: opts.cwd ?? repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const result = await new Promise<Omit<CliResult, 'leftovers'>>((resolve, reject) => {
+      const child = spawn(cmd, cmdArgs as string[], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
@@ -65,7 +133,7 @@ export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<
       child.once('close', (code, signal) => {
         clearTimeout(timer);
         if (timedOut) {
-          reject(new Error(`wasm-oci ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+          reject(new Error(`wasm-oci ${maskArgs(args)} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
           return;
         }
         const exit = code ?? 128 + (signal ? constants.signals[signal] ?? 0 : 0);
@@ -76,7 +144,14 @@ export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<
       if (opts.input !== undefined) child.stdin.end(opts.input);
       else child.stdin.end();
     });
+    // A caller's own TMPDIR is the caller's to check (it may be shared by calls still running).
+    const leftovers = await leftoversOf(env.TMPDIR === tmp ? tmp : join(sandbox, 'none'), output);
+    if (leftovers.length > 0 && (opts.leftovers ?? 'throw') === 'throw') {
+      throw new Error(`wasm-oci ${maskArgs(args)} left files behind: ${leftovers.join(', ')}\nexit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    }
+    return { ...result, leftovers };
   } finally {
-    await rm(home, { recursive: true, force: true });
+    if (output) inFlightOutputs.delete(output);
+    await rm(sandbox, { recursive: true, force: true });
   }
 }
