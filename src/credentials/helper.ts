@@ -4,7 +4,7 @@
  */
 import { WasmOciError } from '../errors.js';
 import type { Credential } from './types.js';
-import type { ProcessRunner } from './process-runner.js';
+import { ProcessTimeoutError, type ProcessRunner } from './process-runner.js';
 
 export type { ProcessRunner } from './process-runner.js';
 
@@ -61,6 +61,13 @@ export function createCredentialHelper(name: string, runner: ProcessRunner): Cre
           cause: err,
           hint: `install ${command} or remove "${name}" from credsStore/credHelpers in config.json`,
           details: { helper: name, reason: 'not-installed' },
+        });
+      }
+      if (err instanceof ProcessTimeoutError) {
+        throw new WasmOciError('E_CREDENTIALS', `credential helper ${command} did not answer \`${action}\` within ${err.timeoutMs / 1000} s; it was stopped`, {
+          cause: err,
+          hint: `check that ${command} works on its own (echo SERVER | ${command} get); a helper waiting for a passphrase prompt needs its agent unlocked. WASM_OCI_CREDENTIAL_HELPER_TIMEOUT sets the wait in seconds.`,
+          details: { helper: name, reason: 'timeout' },
         });
       }
       throw new WasmOciError('E_CREDENTIALS', `cannot run ${command} ${action}: ${redact(String((err as Error)?.message ?? err), secrets)}`, {

@@ -191,3 +191,28 @@ test('the real docker-credential-pass: store, get, erase through credsStore', as
   assert.equal(await later.get('localhost:5000'), undefined);
   assert.deepEqual(await later.erase('localhost:5000'), [], 'logging out twice finds nothing');
 });
+
+test('a helper that hangs is stopped after the timeout with an error naming it, even when a child holds its pipes', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wasm-oci-helper-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // A shell-script helper whose `sleep` child keeps stdout open after the shell is killed.
+  await writeFile(join(dir, 'docker-credential-wasmoci-hang'), '#!/bin/sh\nsleep 30\necho never\n', { mode: 0o755 });
+  const runner = createProcessRunner({ env: { PATH: `${dir}:/usr/bin:/bin` }, timeoutMs: 500 });
+  await assert.rejects(
+    createCredentialHelper('wasmoci-hang', runner).get('reg.example'),
+    (err: unknown) => {
+      assert.ok(isWasmOciError(err, 'E_CREDENTIALS'), String(err));
+      assert.match(err.message, /credential helper docker-credential-wasmoci-hang did not answer `get` within 0\.5 s/);
+      assert.match(err.hint ?? '', /WASM_OCI_CREDENTIAL_HELPER_TIMEOUT/);
+      return true;
+    },
+  );
+});
+
+test('WASM_OCI_CREDENTIAL_HELPER_TIMEOUT sets the helper timeout in seconds', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wasm-oci-helper-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'docker-credential-wasmoci-hang'), '#!/bin/sh\nsleep 30\n', { mode: 0o755 });
+  const runner = createProcessRunner({ env: { PATH: `${dir}:/usr/bin:/bin`, WASM_OCI_CREDENTIAL_HELPER_TIMEOUT: '1' } });
+  await assert.rejects(createCredentialHelper('wasmoci-hang', runner).get('reg.example'), /within 1 s/);
+});
