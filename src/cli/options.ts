@@ -25,12 +25,22 @@ export function addTargetOptions(cmd: Command, opts: { layout?: boolean } = {}):
 }
 
 export function addRemoteOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('-u, --username <username>', 'registry username')
     .option('-p, --password <password>', 'registry password or token (insecure: prefer --password-stdin)')
     .option('--password-stdin', 'read the password or token from stdin')
     .option('--identity-token <token>', 'an identity (refresh) token')
-    .option('--identity-token-stdin', 'read an identity (refresh) token from stdin')
+    .option('--identity-token-stdin', 'read an identity (refresh) token from stdin');
+  return addRemoteTransportOptions(cmd);
+}
+
+/**
+ * The remote flags without the account ones: how to reach registries (scheme, TLS, client
+ * certificate, headers, --resolve) and which docker config files hold credentials. For commands
+ * that talk to many registries with credentials from elsewhere (the agent's pull secrets).
+ */
+export function addRemoteTransportOptions(cmd: Command): Command {
+  return cmd
     .option('--plain-http', 'use plain HTTP instead of HTTPS (the default for localhost)')
     .addOption(new Option('--no-plain-http', 'use HTTPS even for localhost (oras: --plain-http=false)').hideHelp())
     .option('--insecure', 'skip TLS certificate verification')

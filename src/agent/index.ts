@@ -1,0 +1,11 @@
+export { loadAgentConfig, parseAgentConfig, resolveFilters, type AgentConfig, type AgentFilter, type LoadedConfig, type ResolvedFilter } from './config.js';
+export { systemAgentClock, jitteredInterval, backoffDelay, type AgentClock } from './clock.js';
+export { parseMirror, mirrorsByRegistry, firstAnswering, type MirrorSpec, type FilterSource } from './mirror.js';
+export { pullSecretCredentials, pullSecretPath, DOCKER_CONFIG_JSON_KEY } from './secrets.js';
+export { STATE_FILE_NAME, readState, type AgentState, type StateEntry } from './state.js';
+export { writeAtomically, streamVerifiedToFile, isAgentTempName } from './write.js';
+export { pickModuleLayer, writeModuleFile } from './module-file.js';
+export { NodeAgent, type NodeAgentOptions, type AgentStatus, type FilterStatus, type AgentLogEntry, type SyncEvent, type SourceOpener } from './sync.js';
+export { watchConfig, type ConfigWatch } from './watch.js';
+export { agentHttpHandler, notReadyReasons } from './http.js';
+export { createAgentMetrics, type AgentMetrics } from './metrics.js';
