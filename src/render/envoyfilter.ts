@@ -1,4 +1,5 @@
-import { DEFAULT_FILTER_DIR, type KubeResource, type RenderInput } from './types.js';
+import { filterFilePath } from './filter-file.js';
+import type { KubeResource, RenderInput } from './types.js';
 import { imageFacts, metadataOf, pluginConfigString } from './source.js';
 
 export const WASM_FILTER_NAME = 'envoy.filters.http.wasm';
@@ -7,28 +8,18 @@ export const STRING_VALUE_TYPE = 'type.googleapis.com/google.protobuf.StringValu
 export const V8_RUNTIME = 'envoy.wasm.runtime.v8';
 
 /**
- * The module's file name on the node: `<stem>-<manifest digest hex>.wasm`.
- * The digest is in the name so a new version is a new file and a new EnvoyFilter: Envoy reads a
- * local `code` source only when the listener config changes, so overwriting the file under an
- * unchanged name would leave old proxies on the old bytes and new ones on the new (a fleet
- * running two versions under one config), and a half-written file could be loaded. A new name
- * changes the config, every proxy reloads, and the old file stays valid until it is unused.
- */
-export function localModuleFileName(input: Pick<RenderInput, 'name' | 'moduleFileName'>, hex: string): string {
-  const base = input.moduleFileName ?? input.name;
-  const stem = base.endsWith('.wasm') ? base.slice(0, -'.wasm'.length) : base;
-  return `${stem || input.name}-${hex}.wasm`;
-}
-
-/**
  * Istio `EnvoyFilter` (networking.istio.io/v1alpha3) that inserts the Wasm HTTP filter before
  * the router on inbound sidecar listeners, loading the module from a file on the node, as the
  * ASM controller's generated filter does (the article's "INSERT_BEFORE envoy.router").
  */
 export function buildEnvoyFilter(input: RenderInput): KubeResource {
   const facts = imageFacts(input);
-  const dir = (input.filterDir ?? DEFAULT_FILTER_DIR).replace(/\/+$/, '') || '/';
-  const filename = `${dir === '/' ? '' : dir}/${localModuleFileName(input, facts.hex)}`;
+  // The file `wasm-oci agent` writes for filter NAME (DIR/NAME.wasm): render the agent's
+  // ConfigMap with --filter NAME=IMAGE and this EnvoyFilter with --name NAME. Envoy reads a local
+  // `code` file when it builds the filter from listener config, so a module the agent replaces
+  // reaches a proxy when its listener config next changes or the pod restarts, never half-written
+  // (the agent renames a verified file into place).
+  const filename = filterFilePath(input.name, input.filterDir);
   const config: Record<string, unknown> = { name: input.name };
   if (input.rootId !== undefined) config.root_id = input.rootId;
   if (input.pluginConfig !== undefined) config.configuration = { '@type': STRING_VALUE_TYPE, value: pluginConfigString(input.pluginConfig) };

@@ -3,6 +3,10 @@
 export const RENDER_KINDS = ['wasmplugin', 'envoyfilter', 'asmfilterdeployment'] as const;
 export type RenderKind = (typeof RENDER_KINDS)[number];
 
+/** Kinds rendered for the cluster rather than for one artifact: they take no reference. */
+export const CLUSTER_RENDER_KINDS = ['agent', 'workload-patch'] as const;
+export type ClusterRenderKind = (typeof CLUSTER_RENDER_KINDS)[number];
+
 export const PLUGIN_PHASES = ['AUTHN', 'AUTHZ', 'STATS', 'UNSPECIFIED_PHASE'] as const;
 export type PluginPhase = (typeof PLUGIN_PHASES)[number];
 
@@ -36,7 +40,10 @@ export interface RenderInput {
   priority?: number;
   /** Directory of the module on the node (EnvoyFilter); default /var/local/lib/wasm-filters. */
   filterDir?: string;
-  /** Module file name in the artifact (its title), used to name the local file. */
+  /**
+   * Module file name in the artifact (its title). The EnvoyFilter's local file no longer follows
+   * it: it is the agent's NAME.wasm (filter-file.ts).
+   */
   moduleFileName?: string;
   /** ASMFilterDeployment workload kind; default Deployment. */
   workloadKind?: string;
@@ -48,4 +55,12 @@ export interface KubeResource {
   kind: string;
   metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
   spec: Record<string, unknown>;
+}
+
+/** Any Kubernetes object as plain data (ConfigMaps have `data`, ServiceAccounts no spec). */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
 }

@@ -21,11 +21,11 @@ function invalid(message: string, hint?: string): WasmOciError {
 }
 
 /** metadata.name of the rendered resource: a DNS-1123 subdomain (what the API server requires of custom resources). */
-export function validateResourceName(name: string, what = 'name'): void {
+export function validateResourceName(name: string, what = 'name', hint = 'For example: --name details-v1-wasmfiltersample'): void {
   if (name.length === 0 || name.length > 253 || !DNS1123_SUBDOMAIN_RE.test(name)) {
     throw invalid(
       `${what} "${name}" is not a valid Kubernetes name: use at most 253 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit`,
-      'For example: --name details-v1-wasmfiltersample',
+      hint,
     );
   }
 }

@@ -30,10 +30,10 @@ test('render from a layout: every kind pinned to the digest resolve prints, root
     assert.equal(doc.metadata.name, 'example', 'the name defaults to the repository base name');
     assert.ok(yaml.startsWith(`# Rendered by wasm-oci from ${IMAGE}@${digest}`));
   }
-  // By digest too, and the module title names the EnvoyFilter's local file.
+  // By digest too; the EnvoyFilter's local file is the agent's NAME.wasm.
   const { doc } = await renderViaCli(['--oci-layout', `${layout}@${digest}`, '--image', IMAGE], 'envoyfilter');
   const file = doc.spec.configPatches[0].patch.value.typed_config.config.vm_config.code.local.filename;
-  assert.equal(file, `/var/local/lib/wasm-filters/example-filter-${digest.slice(7)}.wasm`);
+  assert.equal(file, '/var/local/lib/wasm-filters/example.wasm');
 });
 
 test('render flags: name, namespace, selectors, plugin config file, pull secret, root id override, policy, phase, priority', async (t) => {

@@ -31,7 +31,7 @@ export function assertPinned(doc: any, kind: RenderedKind, image: string, manife
     assert.equal(doc.kind, 'EnvoyFilter');
     const config = doc.spec.configPatches[0].patch.value.typed_config.config;
     assert.equal(config.root_id, rootId);
-    assert.ok(config.vm_config.code.local.filename.endsWith(`-${hex}.wasm`), config.vm_config.code.local.filename);
+    assert.equal(config.vm_config.code.local.filename, `/var/local/lib/wasm-filters/${doc.metadata.name}.wasm`);
   } else {
     assert.equal(doc.kind, 'ASMFilterDeployment');
     assert.equal(doc.spec.filter.image, `${image.split('@')[0]}@${manifestDigest}`);

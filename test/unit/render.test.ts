@@ -119,17 +119,19 @@ test('EnvoyFilter: Wasm filter inserted before the router, config as StringValue
   assert.deepEqual(JSON.parse(typed.config.configuration.value), config);
   assert.equal(typed.config.vm_config.runtime, 'envoy.wasm.runtime.v8');
   assert.equal(typed.config.vm_config.vm_id, 'details-filter');
-  assert.equal(typed.config.vm_config.code.local.filename, `/var/local/lib/wasm-filters/example-filter-${HEX}.wasm`);
+  // The agent's output for filter details-filter (wasm-oci agent writes DIR/NAME.wasm).
+  assert.equal(typed.config.vm_config.code.local.filename, '/var/local/lib/wasm-filters/details-filter.wasm');
 });
 
-test('EnvoyFilter: --filter-dir moves the file; a new manifest digest gives a new file name', () => {
+test('EnvoyFilter: --filter-dir moves the file; the file is NAME.wasm whatever the digest, as the agent writes it', () => {
   const a = rendered({ kind: 'envoyfilter', filterDir: '/opt/filters/' });
   const fileA = a.spec.configPatches[0].patch.value.typed_config.config.vm_config.code.local.filename;
-  assert.equal(fileA, `/opt/filters/example-${HEX}.wasm`);
+  assert.equal(fileA, '/opt/filters/example.wasm');
   const other = digestOf('another manifest');
-  const b = rendered({ kind: 'envoyfilter', filterDir: '/opt/filters', manifestDigest: other });
+  const b = rendered({ kind: 'envoyfilter', filterDir: '/opt/filters', manifestDigest: other, moduleFileName: 'example-filter.wasm' });
   const fileB = b.spec.configPatches[0].patch.value.typed_config.config.vm_config.code.local.filename;
-  assert.equal(fileB, `/opt/filters/example-${other.slice(7)}.wasm`);
+  assert.equal(fileB, '/opt/filters/example.wasm');
+  assert.equal(b.metadata.annotations['wasm-oci.io/source'], `${IMAGE}@${other}`);
   assert.equal(a.spec.workloadSelector, undefined);
   assertInvalid(() => renderResource(input({ kind: 'envoyfilter', filterDir: 'relative/dir' })), /absolute/);
 });
@@ -276,7 +278,7 @@ test('loadRenderFacts: root id from the solo config blob, module title, manifest
   const doc = parse(out.yaml);
   const cfg = doc.spec.configPatches[0].patch.value.typed_config.config;
   assert.equal(cfg.root_id, 'my_root_id');
-  assert.equal(cfg.vm_config.code.local.filename, `/var/local/lib/wasm-filters/example-filter-${desc.digest.slice(7)}.wasm`);
+  assert.equal(cfg.vm_config.code.local.filename, '/var/local/lib/wasm-filters/example.wasm');
   const explicit = await renderArtifact(store, 'v1', { kind: 'wasmplugin', image: IMAGE, name: 'example', rootId: 'other' });
   assert.equal(explicit.resource.spec.pluginName, 'other');
   assert.equal(explicit.resource.spec.sha256, desc.digest.slice(7));
