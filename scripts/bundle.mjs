@@ -8,7 +8,8 @@ import { build } from 'esbuild';
 await rm('dist/cli', { recursive: true, force: true });
 
 await build({
-  entryPoints: ['dist/src/cli/main.js'],
+  // The proxy-wasm host's worker (src/host/budget.ts) is its own entry, next to main.js.
+  entryPoints: { main: 'dist/src/cli/main.js', 'vm-worker': 'dist/src/host/vm-worker.js' },
   bundle: true,
   splitting: true,
   platform: 'node',

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'E_INVALID_INPUT'
   | 'E_NOT_WASM'
   | 'E_WASM_PARSE'
+  | 'E_WASM_LINK'
+  | 'E_WASM_TRAP'
   | 'E_FILE_NOT_FOUND'
   | 'E_AUTH'
   | 'E_FORBIDDEN'
@@ -53,6 +55,8 @@ export const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   E_TLS: { exitCode: 6, summary: 'TLS handshake or certificate failure' },
   E_REGISTRY: { exitCode: 6, summary: 'the registry returned an error' },
   E_UNSAFE_PATH: { exitCode: 7, summary: 'refused to write outside the output directory' },
+  E_WASM_LINK: { exitCode: 7, summary: 'the proxy-wasm host (Envoy on V8) refuses to load the module: an import or export it cannot link' },
+  E_WASM_TRAP: { exitCode: 7, summary: 'the filter failed while running: a trap, proc_exit, or a callback over its time or memory budget' },
   E_UNSUPPORTED: { exitCode: 7, summary: 'unsupported artifact, media type or operation' },
   E_CANCELLED: { exitCode: 130, summary: 'cancelled' },
   E_INTERNAL: { exitCode: 1, summary: 'unexpected internal error' },

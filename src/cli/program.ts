@@ -16,12 +16,13 @@ import { attachCommand } from './commands/attach.js';
 import { discoverCommand } from './commands/discover.js';
 import { versionCommand } from './commands/version.js';
 import { agentCommand } from './commands/agent.js';
+import { runCommand } from './commands/run.js';
 
 export type ContextFactory = (cmd: Command) => CliContext;
 
 /** Every command is built by its own file; this is the one list of them. */
 export function registerCommands(program: Command, getContext: ContextFactory): void {
-  for (const make of [loginCommand, logoutCommand, pushCommand, pullCommand, inspectCommand, tagCommand, resolveCommand, copyCommand, repoCommand, manifestCommand, blobCommand, attachCommand, discoverCommand, versionCommand, renderCommand, agentCommand]) {
+  for (const make of [loginCommand, logoutCommand, pushCommand, pullCommand, inspectCommand, tagCommand, resolveCommand, copyCommand, repoCommand, manifestCommand, blobCommand, attachCommand, discoverCommand, versionCommand, renderCommand, agentCommand, runCommand]) {
     const cmd = make(getContext);
     inheritSettings(program, cmd);
     program.addCommand(cmd);
