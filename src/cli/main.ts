@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
 import { errorDocument, exitCodeTable, renderError } from './render-error.js';
 import { registerCommands } from './program.js';
+import { unknownSubcommand } from './unknown-command.js';
 import { ERROR_CODES, WasmOciError } from '../errors.js';
 
 const USAGE_EXIT = ERROR_CODES.E_USAGE.exitCode;
@@ -107,6 +108,15 @@ export async function main(args: string[], io: CliIO = defaultIO(), version?: st
   const program = buildProgram(io, getContext, version ?? (await readVersion()));
   // `wasm-oci help exit-codes` reads naturally but commander's help command would only show usage.
   if (args[0] === 'help' && args[1] === 'exit-codes') args = ['exit-codes', ...args.slice(2)];
+  // `repo ls --help` must not print repo's help and exit 0 as if `repo ls` existed.
+  const unknown = args.some((a) => a === '--help' || a === '-h') ? unknownSubcommand(program, args) : undefined;
+  if (unknown) {
+    const where = commandPath(unknown.parent);
+    io.stderr.write(`error: unknown command '${unknown.word}' for '${where}'\n`);
+    io.stderr.write(`Run '${where} --help' for its commands.\n`);
+    if (wantsJson(args)) io.stdout.write(`${JSON.stringify(errorDocument(new WasmOciError('E_USAGE', `unknown command '${unknown.word}' for '${where}'`)), null, 2)}\n`);
+    return USAGE_EXIT;
+  }
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { RegistryContext } from '../registry/context.js';
 import { resolve as resolvePath } from 'node:path';
 import { WasmOciError } from '../errors.js';
 import { OciLayoutStore } from '../content/oci-layout.js';
+import { OciLayoutTarStore, readOnly } from '../content/oci-layout-tar.js';
 import type { Target } from '../content/interfaces.js';
 import { usernameProblem, type Credential, type CredentialFunc } from '../credentials/types.js';
 import { parseLayoutReference } from '../reference/layout-reference.js';
@@ -55,7 +56,7 @@ export async function openTarget(ctx: CliContext, input: string, flags: TargetFl
   if (flags.ociLayout) {
     const parsed = parseLayoutReference(reference);
     const path = resolvePath(ctx.io.cwd, parsed.path);
-    const store = new OciLayoutStore(path, { create: options.write === true });
+    const store = (await isRegularFile(path)) ? tarLayout(path, options.write === true) : new OciLayoutStore(path, { create: options.write === true });
     const allTags = tags.length ? tags : parsed.tag ? [parsed.tag] : [];
     return { target: store, kind: 'oci-layout', ref: parsed.digest ?? parsed.tag, tags: allTags, digest: parsed.digest, name: parsed.path };
   }
@@ -87,6 +88,24 @@ export async function openTarget(ctx: CliContext, input: string, flags: TargetFl
     registry: parsed.registry,
     repository: parsed.repository,
   };
+}
+
+async function isRegularFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A file given to --oci-layout is a tar of a layout: oras reads it in place
+ * (cmd/oras/internal/option/target.go NewReadonlyTarget, oci.NewFromTar) and writes only to
+ * folders (NewTarget, oci.New); a write is refused before anything happens.
+ */
+function tarLayout(path: string, write: boolean): OciLayoutTarStore {
+  if (write) throw readOnly(path);
+  return new OciLayoutTarStore(path);
 }
 
 /** oras's isPlainHttp (cmd/oras/internal/option/remote.go): unless the flag is given, `localhost[:port]` alone is plain HTTP. */

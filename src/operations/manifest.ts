@@ -6,18 +6,29 @@ import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
 
 /** A target that can GET a manifest by tag in one request (a registry), instead of HEAD then GET. */
 interface ReferenceFetcher {
-  fetchReference(reference: string, options?: { signal?: AbortSignal }): Promise<{ descriptor: Descriptor; content: Uint8Array }>;
+  fetchReference(reference: string, options?: { signal?: AbortSignal; accept?: string }): Promise<{ descriptor: Descriptor; content: Uint8Array }>;
 }
 
-/** Resolves a tag or digest and fetches the manifest it names, bounded and verified. */
-export async function fetchManifest(target: ReadOnlyTarget, reference: string, signal?: AbortSignal): Promise<{ descriptor: Descriptor; bytes: Buffer }> {
+/**
+ * Resolves a tag or digest and fetches the manifest it names, bounded and verified. With
+ * `mediaTypes` (oras manifest fetch --media-type, a list) a registry is asked for those types
+ * only (oras-go Repository.ManifestMediaTypes sets the Accept header), and a manifest of
+ * another type is refused, since a registry may ignore Accept and a layout has no Accept.
+ */
+export async function fetchManifest(target: ReadOnlyTarget, reference: string, signal?: AbortSignal, mediaTypes?: readonly string[]): Promise<{ descriptor: Descriptor; bytes: Buffer }> {
+  let result: { descriptor: Descriptor; bytes: Buffer };
   if (typeof (target as Partial<ReferenceFetcher>).fetchReference === 'function') {
-    const { descriptor, content } = await (target as unknown as ReferenceFetcher).fetchReference(reference, { signal });
-    return { descriptor, bytes: Buffer.from(content) };
+    const accept = mediaTypes?.length ? mediaTypes.join(', ') : undefined;
+    const { descriptor, content } = await (target as unknown as ReferenceFetcher).fetchReference(reference, { signal, accept });
+    result = { descriptor, bytes: Buffer.from(content) };
+  } else {
+    const descriptor = await target.resolve(reference, { signal });
+    result = { descriptor, bytes: await fetchManifestBytes(target, descriptor, signal) };
   }
-  const descriptor = await target.resolve(reference, { signal });
-  const bytes = await fetchManifestBytes(target, descriptor, signal);
-  return { descriptor, bytes };
+  if (mediaTypes?.length && !mediaTypes.includes(result.descriptor.mediaType)) {
+    throw new WasmOciError('E_UNSUPPORTED', `manifest ${result.descriptor.digest} is ${result.descriptor.mediaType}, not ${mediaTypes.join(' or ')}`);
+  }
+  return result;
 }
 
 /**

@@ -38,7 +38,7 @@ export interface RemoteRepository extends Target, TagLister, Deleter, ReferenceP
   readonly repository: string;
   readonly concurrency: number;
   /** GET a manifest by tag or digest in one request: its descriptor and its verified bytes. */
-  fetchReference(reference: string, options?: { signal?: AbortSignal }): Promise<{ descriptor: Descriptor; content: Uint8Array }>;
+  fetchReference(reference: string, options?: { signal?: AbortSignal; accept?: string }): Promise<{ descriptor: Descriptor; content: Uint8Array }>;
   /** Uploads a blob whose digest is not known yet, hashing it on the way (one pass, not retried). */
   pushUnknown(mediaType: string, content: Readable, options?: TransferOptions & { size?: number }): Promise<Descriptor>;
   /** Whether the registry answers the referrers API (a 404 means the tag schema is the way). */
@@ -151,7 +151,7 @@ export function createRepository(options: RepositoryOptions): RemoteRepository {
 
     async fetchReference(reference, opts = {}) {
       checkReference(reference);
-      return fetchManifest(ctx, repository, reference, { scopes: pull, signal: opts.signal });
+      return fetchManifest(ctx, repository, reference, { scopes: pull, signal: opts.signal, accept: opts.accept });
     },
 
     async tag(desc, reference, opts = {}) {

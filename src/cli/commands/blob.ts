@@ -19,17 +19,20 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
     .description('download a blob by digest, verified against it (temp file, then rename)')
     .argument('<reference>', 'registry/repository@sha256:... (or a layout path with --oci-layout)')
     .option('-o, --output <file>', 'write to this file ("-" for stdout)')
-    .option('--descriptor', 'print the blob descriptor instead of its content');
+    .option('--descriptor', 'print the blob descriptor (with -o FILE the content still goes into FILE)');
   addTargetOptions(fetch);
   fetch.addHelpText('after', '\nExample:\n  $ wasm-oci blob fetch -o filter.wasm registry.example.com/filters/example@sha256:...');
   fetch.action(async (reference: string, flags: TargetFlags & { output?: string; descriptor?: boolean }, self: Command) => {
     const ctx = getContext(self);
     const opened = await openTarget(ctx, reference, flags);
     if (!opened.digest) throw new WasmOciError('E_USAGE', `"${reference}" needs a digest: blob fetch NAME@sha256:...`);
+    // oras cmd/oras/root/blob/fetch.go (PreRunE, fetchBlob): -o and --descriptor together write
+    // the content into the file and print the descriptor; only `-o -` excludes --descriptor.
     if (!flags.output && !flags.descriptor) throw new WasmOciError('E_USAGE', 'blob fetch needs -o FILE (or -o - for stdout) or --descriptor');
+    if (flags.output === '-' && flags.descriptor) throw new WasmOciError('E_USAGE', '`--output -` cannot be used with `--descriptor` at the same time');
     // The size is unknown until the target says it (HEAD on a registry, stat on a layout).
     const desc = await describeBlob(opened.target, opened.digest);
-    if (flags.descriptor) {
+    if (flags.descriptor && !flags.output) {
       ctx.io.stdout.write(`${JSON.stringify(desc)}\n`);
       return;
     }
@@ -45,6 +48,10 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
+    }
+    if (flags.descriptor) {
+      ctx.io.stdout.write(`${JSON.stringify(desc)}\n`);
+      return;
     }
     ctx.out(`Downloaded ${flags.output} ${desc.size} bytes`);
     ctx.out(`Digest: ${desc.digest}`);

@@ -12,10 +12,15 @@ import { orasFetched } from '../oras-json.js';
 import { openTarget, requireRef } from '../target.js';
 
 interface FetchFlags extends TargetFlags {
-  mediaType?: string;
+  mediaType?: string[];
   descriptor?: boolean;
   pretty?: boolean;
   output?: string;
+}
+
+/** oras's StringSliceVar: `--media-type a,b` and `--media-type a --media-type b` both give [a, b]. */
+export function collectList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v !== '')];
 }
 
 export function manifestCommand(getContext: (cmd: Command) => CliContext): Command {
@@ -25,20 +30,19 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
   const fetch = new Command('fetch')
     .aliases(['get', 'show'])
     .description('print a manifest (or write it to a file), verified against its digest')
-    .argument('<reference>', 'registry/repository:tag|@digest (or a layout path with --oci-layout)')
-    .option('--media-type <type>', 'fail unless the manifest has this media type')
-    .option('--descriptor', 'print the descriptor instead of the manifest')
-    .option('--pretty', 'indent the JSON')
-    .option('-o, --output <file>', 'write to a file ("-" for stdout)');
+    .argument('<reference>', 'registry/repository:tag|@digest (or a layout path or layout tar with --oci-layout)')
+    .option('--media-type <types>', 'accepted media types (comma-separated, repeatable); another type is refused', collectList)
+    .option('--descriptor', 'print the descriptor (with -o FILE the manifest still goes into FILE)')
+    .option('--pretty', 'indent the JSON (not in a file)')
+    .option('-o, --output <file>', 'write the manifest to a file ("-" for stdout)');
   addTargetOptions(fetch);
-  fetch.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest fetch --pretty registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest fetch --descriptor --oci-layout ./wasm-store:v0.1');
+  fetch.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest fetch --pretty registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest fetch --descriptor -o manifest.json registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest fetch --descriptor --oci-layout ./wasm-store:v0.1');
   fetch.action(async (reference: string, flags: FetchFlags, self: Command) => {
     const ctx = getContext(self);
+    // oras cmd/oras/root/manifest/fetch.go (PreRunE): the descriptor and the content cannot share stdout.
+    if (flags.output === '-' && flags.descriptor) throw new WasmOciError('E_USAGE', '`--descriptor` cannot be used with `--output -` at the same time');
     const opened = await openTarget(ctx, reference, flags);
-    const { descriptor, bytes } = await fetchManifest(opened.target, requireRef(opened, reference));
-    if (flags.mediaType && descriptor.mediaType !== flags.mediaType) {
-      throw new WasmOciError('E_UNSUPPORTED', `manifest ${descriptor.digest} is ${descriptor.mediaType}, not ${flags.mediaType}`);
-    }
+    const { descriptor, bytes } = await fetchManifest(opened.target, requireRef(opened, reference), ctx.signal, flags.mediaType);
     if (ctx.format === 'json' && !flags.descriptor) {
       // oras's document (model/fetched.go NewFetched): the descriptor and the manifest as
       // `content`. oras refuses `--output -` with --format json (cmd/oras/root/manifest/fetch.go
@@ -48,22 +52,30 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
       let path: string | undefined;
       if (flags.output) {
         path = resolvePath(ctx.io.cwd, flags.output);
-        await writeFileAtomic(path, flags.pretty ? `${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n` : bytes);
+        await writeFileAtomic(path, bytes);
       }
       ctx.json({ ...orasFetched(opened.name, descriptor, bytes), ...(path ? { path } : {}) });
       return;
     }
-    let out: string | Buffer;
-    if (flags.descriptor) out = `${JSON.stringify(descriptor, null, flags.pretty || ctx.format === 'json' ? 2 : undefined)}\n`;
-    else if (flags.pretty) out = `${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n`;
-    else out = bytes;
-    if (flags.output && flags.output !== '-') {
-      const path = resolvePath(ctx.io.cwd, flags.output);
-      await writeFileAtomic(path, out);
+    const toFile = flags.output !== undefined && flags.output !== '-';
+    const printDescriptor = () => ctx.io.stdout.write(`${JSON.stringify(descriptor, null, flags.pretty || ctx.format === 'json' ? 2 : undefined)}\n`);
+    if (toFile) {
+      // oras display/content/manifest_fetch.go: the file gets the manifest as fetched (--pretty
+      // is ignored for a file); with --descriptor the descriptor is printed beside it.
+      const path = resolvePath(ctx.io.cwd, flags.output!);
+      await writeFileAtomic(path, bytes);
+      if (flags.descriptor) {
+        printDescriptor();
+        return;
+      }
       ctx.out(`Fetched ${reference} to ${flags.output}`);
       ctx.out(`Digest: ${descriptor.digest}`);
       ctx.json({ reference, path, ...descriptor });
-    } else ctx.io.stdout.write(out);
+      return;
+    }
+    if (flags.descriptor) printDescriptor();
+    else if (flags.pretty) ctx.io.stdout.write(`${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n`);
+    else ctx.io.stdout.write(bytes);
   });
 
   const del = new Command('delete')
