@@ -203,3 +203,27 @@ export function requireRef(opened: OpenedTarget, input: string): string {
   if (!opened.ref) throw new WasmOciError('E_USAGE', `"${input}" names no tag or digest`);
   return opened.ref;
 }
+
+/**
+ * A registry (not a repository) for `repo ls REGISTRY[/namespace]`: oras's
+ * repository.ParseRemoteRepository splits the host from an optional namespace prefix.
+ */
+export async function openRegistry(ctx: CliContext, input: string, flags: TargetFlags): Promise<{ registry: import('../registry/registry.js').RemoteRegistry; host: string; namespace: string }> {
+  const slash = input.indexOf('/');
+  const host = slash === -1 ? input : input.slice(0, slash);
+  const namespace = slash === -1 ? '' : input.slice(slash + 1).replace(/\/+$/, '');
+  if (host === '' || /[@\s]/.test(input) || (namespace && !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(namespace))) {
+    throw new WasmOciError('E_REFERENCE', `invalid registry "${input}": give HOST[:PORT] or HOST[:PORT]/namespace`);
+  }
+  // parseReference checks the host the same way every other command does.
+  parseReference(`${host}/x`);
+  const { createRegistry } = await import('../registry/index.js');
+  const registry = createRegistry({
+    registry: host,
+    ...(await transportOptions(flags, host)),
+    credentials: await credentialsFor(ctx, flags, {}, host),
+    onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
+    onWarning: (msg: string) => ctx.warn(msg),
+  });
+  return { registry, host, namespace };
+}

@@ -4,6 +4,7 @@ import { createRegistryContext, type RegistryClientOptions, type RegistryContext
 import { discardBody } from './http.js';
 import { createRepository, type RemoteRepository, type RepositoryOptions } from './repository.js';
 import { responseError } from './response-error.js';
+import { listRepositories } from './catalog.js';
 
 export type RegistryOptions = RegistryClientOptions;
 
@@ -17,6 +18,8 @@ export interface RemoteRegistry {
   ping(options?: { signal?: AbortSignal }): Promise<void>;
   /** `login`: pings with exactly this credential (nothing cached is reused). Throws E_AUTH when rejected. */
   checkCredentials(credential: Credential, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Every repository of the catalog (GET /v2/_catalog, all pages), after `last` when given. */
+  repositories(options?: { last?: string; pageSize?: number; signal?: AbortSignal }): Promise<string[]>;
   /** A repository sharing this registry's connections and token cache. */
   repository(name: string, options?: Omit<RepositoryOptions, 'registry' | 'repository' | 'context'>): RemoteRepository;
   close(): Promise<void>;
@@ -50,6 +53,7 @@ export function createRegistry(options: RegistryOptions): RemoteRegistry {
         await probe.close();
       }
     },
+    repositories: (opts = {}) => listRepositories(ctx, opts),
     repository(name, repoOptions = {}) {
       return createRepository({ ...options, ...repoOptions, registry: options.registry, repository: name, context: ctx });
     },

@@ -1,4 +1,6 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Readable } from 'node:stream';
+import { DEFAULT_BLOB_MEDIA_TYPE, pushBlob } from '../../operations/blob-push.js';
 import { rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join, resolve as resolvePath } from 'node:path';
@@ -58,6 +60,39 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
     ctx.json({ reference, path: out, ...desc });
   });
   blob.addCommand(fetch);
+
+  // oras blob push (cmd/oras/root/blob/push.go).
+  const push = new Command('push')
+    .description('push a file (or stdin) as a blob; digest and size checked before and while it uploads')
+    .argument('<reference>', 'registry/repository[@sha256:...] (or a layout path with --oci-layout)')
+    .argument('<file>', 'the file, or - for stdin (then --size is required)')
+    .option('--size <bytes>', 'the blob size (required for stdin)', (v) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('--size needs a non-negative integer.');
+      return n;
+    })
+    .option('--media-type <type>', 'media type of the blob (in the printed descriptor)', DEFAULT_BLOB_MEDIA_TYPE)
+    .option('--descriptor', 'print the descriptor of the pushed blob')
+    .option('--pretty', 'indent the descriptor');
+  addTargetOptions(push);
+  push.addHelpText('after', '\nExamples:\n  $ wasm-oci blob push registry.example.com/filters/example filter.wasm\n  $ cat filter.wasm | wasm-oci blob push --size 668 registry.example.com/filters/example@sha256:... -');
+  push.action(async (reference: string, file: string, flags: TargetFlags & { size?: number; mediaType?: string; descriptor?: boolean; pretty?: boolean }, self: Command) => {
+    const ctx = getContext(self);
+    if (file === '-' && (flags.passwordStdin || flags.identityTokenStdin)) throw new WasmOciError('E_USAGE', 'the blob and the password cannot both come from stdin');
+    if (file === '-' && flags.size === undefined) throw new WasmOciError('E_USAGE', '`--size` must be provided if the blob is read from stdin');
+    const opened = await openTarget(ctx, reference, flags, { write: true });
+    if (opened.ref && !opened.digest) throw new WasmOciError('E_USAGE', `"${reference}": a blob has no tag; give NAME or NAME@sha256:...`);
+    const source = file === '-' ? { stream: ctx.io.stdin as Readable } : { path: resolvePath(ctx.io.cwd, file) };
+    const { descriptor, existed } = await pushBlob(opened.target, source, { digest: opened.digest, size: flags.size, mediaType: flags.mediaType, signal: ctx.signal });
+    if (flags.descriptor) {
+      ctx.io.stdout.write(`${JSON.stringify(descriptor, null, flags.pretty ? 2 : undefined)}\n`);
+      return;
+    }
+    ctx.out(`${existed ? 'Exists' : 'Pushed'} [${opened.kind}] ${opened.name}@${descriptor.digest}`);
+    ctx.out(`Digest: ${descriptor.digest}`);
+    ctx.json({ reference: `${opened.name}@${descriptor.digest}`, ...descriptor, existed });
+  });
+  blob.addCommand(push);
   return blob;
 }
 

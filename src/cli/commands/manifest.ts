@@ -10,6 +10,7 @@ import type { CliContext } from '../context.js';
 import { addTargetOptions, type TargetFlags } from '../options.js';
 import { orasFetched } from '../oras-json.js';
 import { openTarget, requireRef } from '../target.js';
+import { manifestFetchConfigCommand, manifestIndexCommand, manifestPushCommand } from './manifest-write.js';
 
 interface FetchFlags extends TargetFlags {
   mediaType?: string[];
@@ -131,5 +132,8 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
 
   manifest.addCommand(fetch);
   manifest.addCommand(del);
+  manifest.addCommand(manifestPushCommand(getContext));
+  manifest.addCommand(manifestFetchConfigCommand(getContext));
+  manifest.addCommand(manifestIndexCommand(getContext));
   return manifest;
 }

@@ -4,6 +4,7 @@ import { hasTagLister } from '../../content/interfaces.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, type TargetFlags } from '../options.js';
 import { openTarget } from '../target.js';
+import { repoLsCommand } from './repo-ls.js';
 
 export function repoCommand(getContext: (cmd: Command) => CliContext): Command {
   const repo = new Command('repo').alias('repository').description('repository operations');
@@ -24,5 +25,6 @@ export function repoCommand(getContext: (cmd: Command) => CliContext): Command {
     ctx.json({ repository: opened.name, tags: list });
   });
   repo.addCommand(tags);
+  repo.addCommand(repoLsCommand(getContext));
   return repo;
 }
