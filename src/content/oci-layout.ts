@@ -9,7 +9,7 @@ import { WasmOciError, fromFsError } from '../errors.js';
 import { parseDigest, VerifyingStream } from '../oci/digest.js';
 import { ANNOTATIONS, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
-import type { BlobResolver, Content, Deleter, TagLister, Target, TargetInfo, TransferOptions, UnknownPusher } from './interfaces.js';
+import type { BlobResolver, Content, Deleter, ReferrerLister, TagLister, Target, TargetInfo, TransferOptions, UnknownPusher } from './interfaces.js';
 import { readAll } from './read-all.js';
 
 const LAYOUT_FILE = 'oci-layout';
@@ -34,7 +34,7 @@ export interface OciLayoutOptions {
  * `blobs/<alg>/<hex>`. Tags are `org.opencontainers.image.ref.name` annotations on
  * index.json entries, as skopeo and oras write them.
  */
-export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver, UnknownPusher {
+export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver, UnknownPusher, ReferrerLister {
   readonly root: string;
   readonly info: TargetInfo = { kind: 'oci-layout' };
   private readonly create: boolean;
@@ -272,6 +272,39 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
     await unlink(this.blobPath(desc.digest)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
+  }
+
+  /**
+   * The manifests of this layout whose `subject` is `subject`: a layout has no referrers API,
+   * so every manifest index.json lists (tagged or not: untagged ones are listed, see
+   * listUntagged) is read, as oras-go's OCI store finds predecessors from its graph
+   * (content/oci/oci.go Predecessors). Entries come with the referrer's artifactType and
+   * annotations, as the referrers API gives them.
+   */
+  async referrers(subject: Descriptor, options: { artifactType?: string } = {}): Promise<Descriptor[]> {
+    await this.ensureLayout(false);
+    const index = await this.readIndex();
+    const out: Descriptor[] = [];
+    const seen = new Set<string>();
+    for (const entry of index.manifests) {
+      if (seen.has(entry.digest) || entry.mediaType !== MEDIA_TYPES.ociManifest || entry.size > LIMITS.manifestBytes) continue;
+      seen.add(entry.digest);
+      let doc: { subject?: { digest?: unknown }; artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: Record<string, string> };
+      try {
+        doc = JSON.parse((await readAll(await this.fetch(stripRefName(entry)), LIMITS.manifestBytes, 'manifest')).toString('utf8')) as typeof doc;
+      } catch {
+        continue;
+      }
+      if (doc?.subject?.digest !== subject.digest) continue;
+      const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : typeof doc.config?.mediaType === 'string' ? doc.config.mediaType : undefined;
+      if (options.artifactType && artifactType !== options.artifactType) continue;
+      out.push({
+        mediaType: entry.mediaType, digest: entry.digest, size: entry.size,
+        ...(artifactType ? { artifactType } : {}),
+        ...(doc.annotations && Object.keys(doc.annotations).length ? { annotations: doc.annotations } : {}),
+      });
+    }
+    return out;
   }
 
   private async readIndex(): Promise<ImageIndex> {

@@ -1,5 +1,8 @@
 import { Command, Option } from 'commander';
 import { copyReference, type CopyResult } from '../../copy/copy.js';
+import { copyReferrers } from '../../copy/copy-referrers.js';
+import type { Descriptor } from '../../oci/types.js';
+import { parseReferrersMode } from '../../operations/referrers.js';
 import { WasmOciError } from '../../errors.js';
 import { convertArtifact, type ConvertResult } from '../../operations/convert.js';
 import type { CliContext } from '../context.js';
@@ -13,6 +16,8 @@ interface CopyFlags extends TargetFlags {
   concurrency: number;
   profile?: 'solo' | 'compat' | 'cncf';
   rootId?: string[];
+  recursive?: boolean;
+  distributionSpec?: string;
   [sideFlag: string]: unknown;
 }
 
@@ -25,7 +30,9 @@ export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('--from-oci-layout', 'the source is an OCI image layout')
     .option('--to-oci-layout', 'the destination is an OCI image layout')
     .addOption(new Option('--profile <profile>', 're-package the module in this format instead of copying the manifest as is').choices(['solo', 'compat', 'cncf']))
-    .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect);
+    .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect)
+    .option('-r, --recursive', 'also copy the referrers of the artifact (signatures, SBOMs...), every level')
+    .option('--distribution-spec <spec>', 'with -r: v1.1-referrers-api or v1.1-referrers-tag on the destination');
   addSideRemoteOptions(cmd, 'from', 'source');
   addSideRemoteOptions(cmd, 'to', 'destination');
   addConcurrencyOption(addRemoteOptions(cmd));
@@ -62,7 +69,10 @@ Examples:
       });
     }
     const display = await TransferDisplay.create(ctx, 'Copying', `Resolving ${source}`, { doneOnFullSize: false });
+    if (flags.recursive && flags.profile) throw new WasmOciError('E_USAGE', '-r cannot be used with --profile: the referrers name the original manifest as their subject');
+    const mode = parseReferrersMode(flags.distributionSpec);
     let result: CopyResult | ConvertResult;
+    let referrers: Descriptor[] = [];
     try {
       result = flags.profile
         ? await convertArtifact({
@@ -89,13 +99,22 @@ Examples:
               display.result(desc, action === 'copied' ? 'Copied' : action === 'mounted' ? 'Mounted' : 'Exists');
             },
           });
+      if (flags.recursive) {
+        referrers = await copyReferrers(src.target, dst.target, result.descriptor, {
+          signal: ctx.signal, concurrency: flags.concurrency, mode,
+          mountFrom: sameRegistry ? src.repository : undefined,
+          onProgress: display.onProgress,
+          onCopy: (desc, action) => display.result(desc, action === 'copied' ? 'Copied' : action === 'mounted' ? 'Mounted' : 'Exists'),
+        });
+      }
     } finally {
       display.stop();
     }
     ctx.out(`Copied [${src.kind}] ${source} => [${dst.kind}] ${destination}`);
     ctx.out(`Digest: ${result.descriptor.digest}`);
+    if (flags.recursive) ctx.out(`Referrers: ${referrers.length} copied`);
     const converted = flags.profile ? { profile: flags.profile, sourceDigest: (result as ConvertResult).source.descriptor.digest } : {};
-    ctx.json({ source, destination, ...result.descriptor, tags: result.tags, ...converted });
+    ctx.json({ source, destination, ...result.descriptor, tags: result.tags, ...converted, ...(flags.recursive ? { referrers: referrers.map((r) => r.digest) } : {}) });
   });
   return cmd;
 }

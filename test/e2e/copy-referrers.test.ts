@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { startDistribution } from '../helpers/distribution.js';
+import { examplesDir } from '../helpers/paths.js';
+import { skopeoInspectRaw } from '../helpers/skopeo.js';
+import { makeTempDir } from '../helpers/tmp.js';
+
+// copy -r as oras cp -r (cmd/oras/root/cp.go, ExtendedCopy): the artifact, its referrers and
+// theirs, into registries (tag schema on Distribution 2.8) and layouts, and back.
+
+const FILTER = join(examplesDir, 'example-filter.wasm');
+const P = '--plain-http';
+function ok(r: CliResult, what: string): CliResult {
+  assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}`);
+  return r;
+}
+function tree(doc: any): string[] {
+  const out: string[] = [];
+  const walk = (n: any, depth: number) => { for (const r of n.referrers) { out.push(`${depth}:${r.artifactType}:${r.digest}`); walk(r, depth + 1); } };
+  walk(doc, 0);
+  return out.sort();
+}
+
+test('copy -r copies referrers of every level, registry to registry, to a layout and back; without -r none', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  ok(await runCli(['push', `${reg.host}/src:v1`, FILTER, P]), 'push');
+  await writeFile(join(dir, 'sbom.json'), '{"sbom":1}');
+  const sbom = JSON.parse(ok(await runCli(['--format', 'json', 'attach', '--artifact-type', 'application/spdx+json', `${reg.host}/src:v1`, 'sbom.json', P], { cwd: dir }), 'attach sbom').stdout).digest;
+  ok(await runCli(['attach', '--artifact-type', 'application/vnd.dev.sig', `${reg.host}/src@${sbom}`, '-a', 'signed=yes', P]), 'attach a signature to the sbom');
+  const expected = tree(JSON.parse(ok(await runCli(['discover', `${reg.host}/src:v1`, P, '--format', 'json']), 'discover src').stdout));
+  assert.equal(expected.length, 2);
+
+  ok(await runCli(['copy', `${reg.host}/src:v1`, `${reg.host}/plain:v1`, P]), 'copy without -r');
+  assert.deepEqual(JSON.parse(ok(await runCli(['discover', `${reg.host}/plain:v1`, P, '--format', 'json']), 'discover plain').stdout).referrers, []);
+
+  const copied = ok(await runCli(['copy', '-r', `${reg.host}/src:v1`, `${reg.host}/dst:v1`, P]), 'copy -r');
+  assert.match(copied.stdout, /^Referrers: 2 copied$/m);
+  assert.deepEqual(tree(JSON.parse(ok(await runCli(['discover', `${reg.host}/dst:v1`, P, '--format', 'json']), 'discover dst').stdout)), expected);
+  // skopeo reads the copied referrer, subject intact.
+  const raw = JSON.parse(await skopeoInspectRaw(`docker://${reg.host}/dst@${sbom}`, { tlsVerify: false }));
+  assert.equal(raw.artifactType, 'application/spdx+json');
+
+  ok(await runCli(['copy', '-r', '--to-oci-layout', `${reg.host}/src:v1`, join(dir, 'lay:v1'), P]), 'copy -r to a layout');
+  assert.deepEqual(tree(JSON.parse(ok(await runCli(['discover', '--oci-layout', join(dir, 'lay:v1'), '--format', 'json']), 'discover the layout').stdout)), expected);
+  ok(await runCli(['copy', '-r', '--from-oci-layout', join(dir, 'lay:v1'), `${reg.host}/back:v1`, P]), 'copy -r from the layout');
+  assert.deepEqual(tree(JSON.parse(ok(await runCli(['discover', `${reg.host}/back:v1`, P, '--format', 'json']), 'discover back').stdout)), expected);
+
+  // A referrer deleted from the copy leaves the copy's tag index (and only there).
+  ok(await runCli(['manifest', 'delete', '-f', `${reg.host}/back@${sbom}`, P]), 'delete the copied sbom');
+  const after = tree(JSON.parse(ok(await runCli(['discover', `${reg.host}/back:v1`, P, '--format', 'json']), 'discover after delete').stdout));
+  assert.ok(!after.some((l) => l.includes(sbom)), 'the deleted referrer is no longer listed');
+  assert.deepEqual(tree(JSON.parse(ok(await runCli(['discover', `${reg.host}/src:v1`, P, '--format', 'json']), 'discover src again').stdout)), expected);
+});
