@@ -14,11 +14,15 @@ export interface PullArtifactOptions {
   signal?: AbortSignal;
   onProgress?: (desc: Descriptor, done: number) => void;
   onWarning?: (message: string) => void;
+  /** oras pull --include-subject: the subject of the artifact (and its subject...) into the same directory. */
+  includeSubject?: boolean;
 }
 
 export interface PullResult extends ExtractResult {
   descriptor: Descriptor;
   manifest: ImageManifest;
+  /** With includeSubject: what each subject in the chain wrote, nearest first. */
+  subjects?: PullResult[];
 }
 
 /** Resolves a reference, picks the Wasm manifest of an index, and writes its files safely into `outputDir`. */
@@ -35,7 +39,20 @@ export async function pullArtifact(options: PullArtifactOptions): Promise<PullRe
     onWarning: options.onWarning,
     signal,
   });
-  return { ...result, descriptor: desc, manifest };
+  const pulled: PullResult = { ...result, descriptor: desc, manifest };
+  if (!options.includeSubject) return pulled;
+  // oras cmd/oras/root/pull.go (doPull, FindSuccessors): with --include-subject the subject is
+  // one more node to pull, recursively. Each digest once: a subject chain a registry makes
+  // cyclic ends.
+  pulled.subjects = [];
+  const visited = new Set([desc.digest]);
+  for (let subject = manifest.subject; subject && !visited.has(subject.digest); ) {
+    visited.add(subject.digest);
+    const next = await pullArtifact({ ...options, reference: subject.digest, includeSubject: false });
+    pulled.subjects.push(next);
+    subject = next.manifest.subject;
+  }
+  return pulled;
 }
 
 export interface PullManyOptions {

@@ -55,3 +55,25 @@ test('copy -r copies referrers of every level, registry to registry, to a layout
   assert.ok(!after.some((l) => l.includes(sbom)), 'the deleted referrer is no longer listed');
   assert.deepEqual(tree(JSON.parse(ok(await runCli(['discover', `${reg.host}/src:v1`, P, '--format', 'json']), 'discover src again').stdout)), expected);
 });
+
+test('pull --include-subject writes the referrer and its subject chain into one directory, as oras', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  ok(await runCli(['push', `${reg.host}/ps:v1`, FILTER, P]), 'push');
+  await writeFile(join(dir, 'sbom.json'), '{"sbom":1}');
+  await writeFile(join(dir, 'sig.txt'), 'signature');
+  const sbom = JSON.parse(ok(await runCli(['--format', 'json', 'attach', '--artifact-type', 'application/spdx+json', `${reg.host}/ps:v1`, 'sbom.json', P], { cwd: dir }), 'attach sbom').stdout).digest;
+  const sig = JSON.parse(ok(await runCli(['--format', 'json', 'attach', '--artifact-type', 'application/vnd.dev.sig', `${reg.host}/ps@${sbom}`, 'sig.txt', P], { cwd: dir }), 'attach sig').stdout).digest;
+
+  ok(await runCli(['pull', `${reg.host}/ps@${sig}`, '-o', 'only', P], { cwd: dir }), 'pull without --include-subject');
+  const { readdir, readFile } = await import('node:fs/promises');
+  assert.deepEqual((await readdir(join(dir, 'only'))).sort(), ['sig.txt']);
+  const r = ok(await runCli(['--format', 'json', 'pull', '--include-subject', `${reg.host}/ps@${sig}`, '-o', 'all', P], { cwd: dir }), 'pull --include-subject');
+  const names = (await readdir(join(dir, 'all'))).sort();
+  for (const n of ['sig.txt', 'sbom.json', 'example-filter.wasm']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  assert.deepEqual(await readFile(join(dir, 'all', 'example-filter.wasm')), await readFile(FILTER));
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.subjects.length, 2);
+  assert.equal(doc.subjects[0], `${reg.host}/ps@${sbom}`);
+  assert.ok(doc.files.some((f: any) => f.path.endsWith('example-filter.wasm')));
+});

@@ -16,6 +16,7 @@ interface PullFlags extends TargetFlags {
   moduleSizeLimit?: number;
   cacheDir?: string;
   fromFile?: string;
+  includeSubject?: boolean;
 }
 
 interface PullRequest {
@@ -76,7 +77,8 @@ export function pullCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('--from-file <list>', 'also pull every reference listed in this file (one per line: REF or REF=NAME; # starts a comment)')
     .option('-o, --output <dir>', 'output directory', '.')
     .option('--cache-dir <dir>', 'content-addressed blob cache (DIR/sha256/<hex>) kept between runs; hits are verified (default: $WASM_OCI_CACHE_DIR)')
-    .option('--module-size-limit <bytes>', 'largest module accepted, from any module layer or tar (default 268435456, Istio\'s 256 MiB)', (v) => positiveInt(v, '--module-size-limit'));
+    .option('--module-size-limit <bytes>', 'largest module accepted, from any module layer or tar (default 268435456, Istio\'s 256 MiB)', (v) => positiveInt(v, '--module-size-limit'))
+    .option('--include-subject', 'also pull the subject of the artifact (and its subject...) into the same directory, as oras');
   addConcurrencyOption(addTargetOptions(cmd));
   cmd.addHelpText(
     'after',
@@ -111,6 +113,7 @@ Examples:
           outputDir: dirs[i]!,
           concurrency: flags.concurrency,
           moduleSizeLimit: flags.moduleSizeLimit,
+          includeSubject: flags.includeSubject === true,
           onProgress: display.onProgress,
         })),
         { concurrency: flags.concurrency, signal: ctx.signal },
@@ -122,6 +125,10 @@ Examples:
       const o = opened[i]!;
       const shown = `${o.name}${o.digest ? `@${o.digest}` : `:${o.ref}`}`;
       for (const f of result.files) ctx.out(`Downloaded ${f.name} ${formatBytes(f.size)}`);
+      for (const sub of result.subjects ?? []) {
+        for (const f of sub.files) ctx.out(`Downloaded ${f.name} ${formatBytes(f.size)}`);
+        ctx.out(`Pulled subject ${o.name}@${sub.descriptor.digest}`);
+      }
       ctx.out(`Pulled [${o.kind}] ${shown}${requests.length > 1 ? ` into ${dirs[i]}` : ''}`);
       ctx.out(`Digest: ${result.descriptor.digest}`);
       // oras's pull document (model/pull.go NewPull, json/pull.go Render): reference
@@ -130,7 +137,8 @@ Examples:
       // from the layer's for a file taken out of a tar), `module`.
       return {
         reference: `${o.name}@${result.descriptor.digest}`,
-        files: result.files.map((f) => ({
+        // With --include-subject oras lists the subjects' files in the same files[].
+        files: [...result.files, ...(result.subjects ?? []).flatMap((sub) => sub.files)].map((f) => ({
           ...orasPulledFile(o.name, f.path, f.layer, f.directory === true),
           name: f.name,
           layerDigest: f.layerDigest,
@@ -143,6 +151,7 @@ Examples:
         ...(o.digest ? {} : { tag: o.ref }),
         module: result.module,
         ...(requests.length > 1 ? { outputDir: dirs[i] } : {}),
+        ...(result.subjects ? { subjects: result.subjects.map((sub) => `${o.name}@${sub.descriptor.digest}`) } : {}),
       };
     });
     // One reference: the document as before; several: one document listing them, in order.
