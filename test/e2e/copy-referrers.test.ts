@@ -46,6 +46,11 @@ test('copy -r copies referrers of every level, registry to registry, to a layout
 
   ok(await runCli(['copy', '-r', '--to-oci-layout', `${reg.host}/src:v1`, join(dir, 'lay:v1'), P]), 'copy -r to a layout');
   assert.deepEqual(tree(JSON.parse(ok(await runCli(['discover', '--oci-layout', join(dir, 'lay:v1'), '--format', 'json']), 'discover the layout').stdout)), expected);
+  ok(await runCli(['attach', '--oci-layout', '--artifact-type', 'application/vnd.local', join(dir, 'lay:v1'), '-a', 'k=v']), 'attach in the layout');
+  const inLayout = tree(JSON.parse(ok(await runCli(['discover', '--oci-layout', join(dir, 'lay:v1'), '--format', 'json']), 'discover the layout again').stdout));
+  assert.equal(inLayout.filter((l) => l.startsWith('0:application/vnd.local:')).length, 1);
+  ok(await runCli(['manifest', 'delete', '-f', '--oci-layout', `${join(dir, 'lay')}@${inLayout.find((l) => l.includes('vnd.local'))!.split(':').slice(2).join(':')}`]), 'delete it');
+  assert.deepEqual(tree(JSON.parse(ok(await runCli(['discover', '--oci-layout', join(dir, 'lay:v1'), '--format', 'json']), 'discover after').stdout)), expected);
   ok(await runCli(['copy', '-r', '--from-oci-layout', join(dir, 'lay:v1'), `${reg.host}/back:v1`, P]), 'copy -r from the layout');
   assert.deepEqual(tree(JSON.parse(ok(await runCli(['discover', `${reg.host}/back:v1`, P, '--format', 'json']), 'discover back').stdout)), expected);
 
