@@ -6,10 +6,11 @@ import { WasmOciError, fromFsError } from '../errors.js';
 import { parseDigest, VerifyingStream } from '../oci/digest.js';
 import { ANNOTATIONS, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
-import type { BlobResolver, Content, TagLister, Target, TargetInfo, TransferOptions } from './interfaces.js';
+import type { BlobResolver, Content, ReferrerLister, TagLister, Target, TargetInfo, TransferOptions } from './interfaces.js';
 import { INDEX_LIMIT_BYTES } from './oci-layout.js';
 import { readAll } from './read-all.js';
 import { indexTar, type TarEntry } from './tar-index.js';
+import { layoutReferrers } from './layout-referrers.js';
 
 /**
  * An OCI image layout inside a tar archive, read in place (oras reads `--oci-layout
@@ -17,7 +18,7 @@ import { indexTar, type TarEntry } from './tar-index.js';
  * NewReadonlyTarget picks it when the path is a file). Read-only, as there: writes are refused
  * with a clear error instead of a raw ENOTDIR.
  */
-export class OciLayoutTarStore implements Target, TagLister, BlobResolver {
+export class OciLayoutTarStore implements Target, TagLister, BlobResolver, ReferrerLister {
   readonly root: string;
   readonly info: TargetInfo = { kind: 'oci-layout' };
   private loaded?: Promise<{ entries: Map<string, TarEntry>; index: ImageIndex }>;
@@ -125,6 +126,12 @@ export class OciLayoutTarStore implements Target, TagLister, BlobResolver {
     const { index } = await this.load();
     const names = [...new Set(index.manifests.map((m) => m.annotations?.[ANNOTATIONS.refName]).filter((n): n is string => typeof n === 'string'))].sort();
     return options.last === undefined ? names : names.filter((n) => n > options.last!);
+  }
+
+  /** The manifests of this layout whose `subject` is `subject` (see layoutReferrers). */
+  async referrers(subject: Descriptor, options: { artifactType?: string } = {}): Promise<Descriptor[]> {
+    const { index } = await this.load();
+    return layoutReferrers(index.manifests, async (d) => readAll(await this.fetch(d), LIMITS.manifestBytes, 'manifest'), subject, options.artifactType);
   }
 
   push(_desc: Descriptor, _content: Content): Promise<void> {

@@ -11,6 +11,7 @@ import { ANNOTATIONS, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 import type { BlobResolver, Content, Deleter, ReferrerLister, TagLister, Target, TargetInfo, TransferOptions, UnknownPusher } from './interfaces.js';
 import { readAll } from './read-all.js';
+import { layoutReferrers } from './layout-referrers.js';
 
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
@@ -274,37 +275,11 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
     });
   }
 
-  /**
-   * The manifests of this layout whose `subject` is `subject`: a layout has no referrers API,
-   * so every manifest index.json lists (tagged or not: untagged ones are listed, see
-   * listUntagged) is read, as oras-go's OCI store finds predecessors from its graph
-   * (content/oci/oci.go Predecessors). Entries come with the referrer's artifactType and
-   * annotations, as the referrers API gives them.
-   */
+  /** The manifests of this layout whose `subject` is `subject` (see layoutReferrers). */
   async referrers(subject: Descriptor, options: { artifactType?: string } = {}): Promise<Descriptor[]> {
     await this.ensureLayout(false);
     const index = await this.readIndex();
-    const out: Descriptor[] = [];
-    const seen = new Set<string>();
-    for (const entry of index.manifests) {
-      if (seen.has(entry.digest) || entry.mediaType !== MEDIA_TYPES.ociManifest || entry.size > LIMITS.manifestBytes) continue;
-      seen.add(entry.digest);
-      let doc: { subject?: { digest?: unknown }; artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: Record<string, string> };
-      try {
-        doc = JSON.parse((await readAll(await this.fetch(stripRefName(entry)), LIMITS.manifestBytes, 'manifest')).toString('utf8')) as typeof doc;
-      } catch {
-        continue;
-      }
-      if (doc?.subject?.digest !== subject.digest) continue;
-      const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : typeof doc.config?.mediaType === 'string' ? doc.config.mediaType : undefined;
-      if (options.artifactType && artifactType !== options.artifactType) continue;
-      out.push({
-        mediaType: entry.mediaType, digest: entry.digest, size: entry.size,
-        ...(artifactType ? { artifactType } : {}),
-        ...(doc.annotations && Object.keys(doc.annotations).length ? { annotations: doc.annotations } : {}),
-      });
-    }
-    return out;
+    return layoutReferrers(index.manifests, async (d) => readAll(await this.fetch(d), LIMITS.manifestBytes, 'manifest'), subject, options.artifactType);
   }
 
   private async readIndex(): Promise<ImageIndex> {
