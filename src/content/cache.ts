@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { isWasmOciError, WasmOciError } from '../errors.js';
@@ -32,6 +32,11 @@ export interface BlobCacheOptions {
  * - The cache is an optimisation: when it cannot be written (read-only, full disk) the blob is
  *   served from the source and a warning reported.
  */
+/** Read size of the check of an entry (one buffer, reused). */
+const HASH_READ_BYTES = 256 * 1024;
+/** Chunks of an entry served to the caller: small, so few are alive at once (gc-pacer.ts). */
+const SERVE_HIGH_WATER_MARK = 64 * 1024;
+
 export function withBlobCache(target: ReadOnlyTarget, cacheDir: string, options: BlobCacheOptions = {}): ReadOnlyTarget {
   return new BlobCache(target, cacheDir, options);
 }
@@ -89,7 +94,7 @@ class BlobCache implements ReadOnlyTarget {
         return undefined;
       }
       try {
-        await drain(createReadStream('', { fd: handle, start: 0, autoClose: false, highWaterMark: 1024 * 1024, signal: options.signal }), desc);
+        await hashEntry(handle, desc, options.signal);
       } catch (err) {
         if (options.signal?.aborted) throw new WasmOciError('E_CANCELLED', 'cancelled', { cause: err });
         if (isWasmOciError(err) && (err.code === 'E_DIGEST_MISMATCH' || err.code === 'E_SIZE_MISMATCH')) {
@@ -100,7 +105,7 @@ class BlobCache implements ReadOnlyTarget {
         return undefined;
       }
       // Serve the same open file: a concurrent replacement of the entry cannot swap it under us.
-      const file = createReadStream('', { fd: handle, start: 0, autoClose: true, highWaterMark: 1024 * 1024, signal: options.signal });
+      const file = createReadStream('', { fd: handle, start: 0, autoClose: true, highWaterMark: SERVE_HIGH_WATER_MARK, signal: options.signal });
       served = true;
       const verify = new VerifyingStream({ digest: desc.digest, size: desc.size });
       if (options.onProgress) {
@@ -146,13 +151,31 @@ class BlobCache implements ReadOnlyTarget {
   }
 }
 
-/** Hashes a stream to its end through a VerifyingStream, discarding the bytes. */
-async function drain(stream: Readable, desc: Descriptor): Promise<void> {
-  const verify = new VerifyingStream({ digest: desc.digest, size: desc.size });
-  await new Promise<void>((resolve, reject) => {
-    pipeline(stream, verify, (err) => (err ? reject(err) : resolve()));
-    verify.resume();
-  });
+/**
+ * Hashes the entry, reading into one buffer reused for every read (checking a 1 GiB entry
+ * allocates nothing more), and fails as a VerifyingStream would: E_SIZE_MISMATCH when the file
+ * does not hold `desc.size` bytes, E_DIGEST_MISMATCH when its digest differs.
+ */
+async function hashEntry(handle: FileHandle, desc: Descriptor, signal: AbortSignal | undefined): Promise<void> {
+  const { algorithm } = parseDigest(desc.digest);
+  const hash = createHash(algorithm);
+  const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
+  let position = 0;
+  for (;;) {
+    if (signal?.aborted) throw new WasmOciError('E_CANCELLED', 'cancelled');
+    const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    if (position > desc.size) break;
+    hash.update(buf.subarray(0, bytesRead));
+  }
+  if (position !== desc.size) {
+    throw new WasmOciError('E_SIZE_MISMATCH', `size mismatch: expected ${desc.size} bytes, got ${position > desc.size ? 'more' : position}`, { details: { expected: desc.size, actual: position } });
+  }
+  const got = `${algorithm}:${hash.digest('hex')}`;
+  if (got !== desc.digest) {
+    throw new WasmOciError('E_DIGEST_MISMATCH', `digest mismatch: expected ${desc.digest}, got ${got}`, { details: { expected: desc.digest, actual: got } });
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { WasmOciError } from '../errors.js';
+import { pacedTransfer } from '../content/gc-pacer.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
@@ -53,13 +54,16 @@ export interface VerifyExpectation {
 /**
  * A pass-through stream that hashes and counts what flows through it, and fails with
  * E_SIZE_MISMATCH as soon as more bytes than `size` pass, or at the end when fewer did or the
- * digest differs. Used on every blob read and write so content is verified on the way, once.
+ * digest differs. Used on every blob read and write so content is verified on the way, once;
+ * being on every blob's path, it is also what paces the collection of streamed buffers
+ * (content/gc-pacer.ts).
  */
 export class VerifyingStream extends Transform {
   readonly algorithm: DigestAlgorithm;
   readonly hash: Hash;
   bytes: number;
   private readonly expected: VerifyExpectation;
+  private readonly pacing = pacedTransfer();
 
   constructor(expected: VerifyExpectation = {}) {
     super();
@@ -76,10 +80,12 @@ export class VerifyingStream extends Transform {
       return;
     }
     this.hash.update(chunk);
+    this.pacing.moved(chunk.length);
     cb(null, chunk);
   }
 
   override _flush(cb: TransformCallback): void {
+    this.pacing.end();
     if (this.expected.size !== undefined && this.bytes !== this.expected.size) {
       cb(sizeError(this.expected.size, this.bytes, false));
       return;
@@ -91,6 +97,11 @@ export class VerifyingStream extends Transform {
       return;
     }
     cb();
+  }
+
+  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
+    this.pacing.end();
+    cb(err);
   }
 
   /** The computed digest, set once the stream has ended. */

@@ -3,6 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Fetcher, TransferOptions } from '../content/interfaces.js';
 import type { Descriptor } from '../oci/types.js';
 
+const FILE_HIGH_WATER_MARK = 64 * 1024;
+
 /**
  * Streams a blob into `tempPath` (created exclusively, so nothing already there is followed).
  * The Fetcher contract is a stream verified against digest and size (every store here wraps its
@@ -25,6 +27,8 @@ export async function fetchToFile(
     await handle.close();
     throw err;
   }
-  await pipeline(source, handle.createWriteStream({ highWaterMark: 4 * 1024 * 1024 }), { signal: options.signal });
+  // One chunk queued for the disk at a time: the write finishes long before the socket delivers
+  // the next 64 KiB, so a bigger buffer would only keep chunks alive longer (content/gc-pacer.ts).
+  await pipeline(source, handle.createWriteStream({ highWaterMark: FILE_HIGH_WATER_MARK }), { signal: options.signal });
   return { digest: desc.digest, size: desc.size };
 }

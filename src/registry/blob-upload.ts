@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { WasmOciError } from '../errors.js';
 import type { Content, TransferOptions } from '../content/interfaces.js';
 import { VerifyingStream } from '../oci/digest.js';
+import { pacedTransfer } from '../content/gc-pacer.js';
 import type { Descriptor } from '../oci/types.js';
 import type { AuthResponse } from './auth.js';
 import type { RegistryContext } from './context.js';
@@ -20,17 +21,31 @@ export interface UploadOptions extends TransferOptions {
 /** One streamed PUT is what Distribution ingests fastest (curl -T speed); chunks only for huge blobs. */
 export const DEFAULT_MONOLITHIC_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
-const UPLOAD_HIGH_WATER_MARK = 128 * 1024;
+/** Bytes held between the file and the socket: with the socket's own buffer, well under the pacing window. */
+const UPLOAD_HIGH_WATER_MARK = 64 * 1024;
 
-/** Counts bytes on their way to the socket for onProgress. */
-class Counter extends Transform {
-  constructor(private done: number, private readonly report: (done: number) => void) {
+/**
+ * Counts bytes on their way to the socket, for onProgress and for the collection of the file's
+ * read buffers (content/gc-pacer.ts): a known-digest upload has no VerifyingStream on its path.
+ */
+class Meter extends Transform {
+  private readonly pacing = pacedTransfer();
+  constructor(private done: number, private readonly report?: (done: number) => void) {
     super({ highWaterMark: UPLOAD_HIGH_WATER_MARK });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.done += chunk.length;
-    this.report(this.done);
+    this.pacing.moved(chunk.length);
+    this.report?.(this.done);
     cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    this.pacing.end();
+    cb();
+  }
+  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
+    this.pacing.end();
+    cb(err);
   }
 }
 
@@ -71,13 +86,13 @@ function slice(content: Content, offset: number, length: number, whole: boolean,
   if (content instanceof Uint8Array) {
     const part = content.subarray(offset, offset + length);
     if (!progress) return part;
-    return () => through(Readable.from([Buffer.from(part.buffer, part.byteOffset, part.byteLength)]), new Counter(offset, progress));
+    return () => through(Readable.from([Buffer.from(part.buffer, part.byteOffset, part.byteLength)]), new Meter(offset, progress));
   }
   const factory: BodyFactory = async () => {
     const src = await content(offset);
     // A whole-blob PUT streams the source as is (undici enforces Content-Length); chunks are cut.
     const body = whole ? src : limit(src, length);
-    return progress ? through(body, new Counter(offset, progress)) : body;
+    return through(body, new Meter(offset, progress));
   };
   return factory;
 }
@@ -207,7 +222,7 @@ export async function uploadUnknown(ctx: RegistryContext, repository: string, me
   let body: Readable = hasher;
   if (options.onProgress) {
     const report = options.onProgress;
-    body = through(hasher, new Counter(0, (done) => report({ mediaType, digest: '', size: done }, done)));
+    body = through(hasher, new Meter(0, (done) => report({ mediaType, digest: '', size: done }, done)));
   }
   let res: AuthResponse;
   try {
