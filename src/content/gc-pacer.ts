@@ -15,7 +15,7 @@
  * The bound. Every stream that carries a blob's bytes is a paced transfer: it reports each chunk
  * to `moved`, and after `WINDOW_PER_TRANSFER` bytes per open transfer a young-generation
  * collection runs, synchronously, inside that stream's callback. Each transfer holds at most a
- * few highWaterMarks in flight (64 KiB stages: about 0.5 MiB per blob), well under its 2 MiB of
+ * few highWaterMarks in flight (64-256 KiB stages: under 1 MiB per blob), well under its 2 MiB of
  * window, so a buffer is dead by the second collection after its allocation: none is promoted,
  * and the buffers alive or awaiting collection stay under about twice the window, per open
  * transfer, however long the blob. The figure is counted in bytes, so it holds however late

@@ -6,8 +6,8 @@
 //
 // Why the bound holds by construction, not by luck of GC timing (issue 11 item 2, issue 16
 // item 5): every stage a blob passes holds at most 64-256 KiB (undici's body stream 64 KiB,
-// the file write 64 KiB, the upload meter 64 KiB, digest passes one reused 256 KiB buffer), with
-// backpressure from the disk or the socket to the source, so about 0.5 MiB per blob is in flight.
+// the file write 256 KiB, the upload meter 64 KiB, digest passes one reused 256 KiB buffer), with
+// backpressure from the disk or the socket to the source, so under 1 MiB per blob is in flight.
 // The chunks Node allocates for each read are freed by a young-generation collection that runs
 // every 2 MiB a transfer moves (src/content/gc-pacer.ts), counted in bytes, not time: no chunk
 // lives through two collections, none is promoted, and at most about 4 MiB per open transfer is
