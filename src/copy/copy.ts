@@ -92,6 +92,8 @@ function dedupe(descs: Descriptor[]): Descriptor[] {
 export interface CopyResult {
   descriptor: Descriptor;
   tags: string[];
+  /** The root's bytes as copied (the caller indexes a referrer from them). */
+  bytes?: Buffer;
 }
 
 /** Resolves `srcRef` in `src` and copies it to `dst`, tagged with each of `dstTags`. */
@@ -103,6 +105,6 @@ export async function copyReference(
   options: CopyOptions = {},
 ): Promise<CopyResult> {
   const root = await src.resolve(srcRef, { signal: options.signal });
-  await copyGraph(src, dst, root, options, dstTags);
-  return { descriptor: root, tags: [...dstTags] };
+  const bytes = await copyGraph(src, dst, root, options, dstTags);
+  return { descriptor: root, tags: [...dstTags], bytes };
 }

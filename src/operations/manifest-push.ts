@@ -5,7 +5,7 @@ import { digestOf } from '../oci/digest.js';
 import { isValidMediaType } from '../oci/manifest.js';
 import { LIMITS } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
-import { indexReferrer, type ReferrersMode } from './referrers.js';
+import { indexIfReferrer, type ReferrersMode } from './referrers.js';
 
 export interface ManifestPushOptions {
   /** `--media-type`; otherwise the document's own `mediaType`. */
@@ -55,10 +55,6 @@ export async function pushManifestDocument(target: Target, bytes: Uint8Array, op
   const { signal } = options;
   await storeRoot(target, descriptor, bytes, options.tags ?? [], await target.exists(descriptor, { signal }), signal);
   const subject = typeof doc.subject?.digest === 'string' ? doc.subject.digest : undefined;
-  if (!subject) return { descriptor, indexUpdated: false };
-  // The index entry carries the artifact type (or the config's type, image-spec's fallback) and annotations.
-  const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : typeof doc.config?.mediaType === 'string' ? doc.config.mediaType : undefined;
-  const annotations = doc.annotations && typeof doc.annotations === 'object' ? (doc.annotations as Record<string, string>) : undefined;
-  const indexUpdated = await indexReferrer(target, subject, { ...descriptor, ...(artifactType ? { artifactType } : {}), ...(annotations ? { annotations } : {}) }, options.mode ?? 'auto', signal);
-  return { descriptor, indexUpdated, subject };
+  const indexUpdated = await indexIfReferrer(target, descriptor, bytes, options.mode ?? 'auto', signal);
+  return { descriptor, indexUpdated, ...(subject ? { subject } : {}) };
 }

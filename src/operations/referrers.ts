@@ -104,6 +104,26 @@ export async function indexReferrer(target: object, subjectDigest: string, refer
   return true;
 }
 
+/**
+ * After any manifest is stored (copy, manifest push): when it names a `subject` it is a
+ * referrer, and under the tag schema its descriptor goes into the subject's index, as oras-go's
+ * Repository.Push does for every manifest (manifestStore.indexReferrersForPush).
+ */
+export async function indexIfReferrer(target: object, desc: Descriptor, bytes: Uint8Array, mode: ReferrersMode, signal?: AbortSignal): Promise<boolean> {
+  let doc: { subject?: { digest?: unknown }; artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: unknown };
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as typeof doc;
+  } catch {
+    return false;
+  }
+  const subject = typeof doc?.subject?.digest === 'string' ? doc.subject.digest : undefined;
+  if (!subject) return false;
+  const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : typeof doc.config?.mediaType === 'string' ? doc.config.mediaType : undefined;
+  const annotations = doc.annotations && typeof doc.annotations === 'object' && !Array.isArray(doc.annotations) ? (doc.annotations as Annotations) : undefined;
+  const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size, ...(artifactType ? { artifactType } : {}), ...(annotations ? { annotations } : {}) };
+  return indexReferrer(target, subject, entry, mode, signal);
+}
+
 /** Removes a deleted referrer from its subject's tag index (no-op with the referrers API). */
 export async function unindexReferrer(target: object, subjectDigest: string, referrerDigest: string, mode: ReferrersMode, signal?: AbortSignal): Promise<boolean> {
   if (mode === 'v1.1-referrers-api' || !isIndexStore(target)) return false;

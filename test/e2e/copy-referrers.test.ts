@@ -37,6 +37,11 @@ test('copy -r copies referrers of every level, registry to registry, to a layout
   ok(await runCli(['copy', `${reg.host}/src:v1`, `${reg.host}/plain:v1`, P]), 'copy without -r');
   assert.deepEqual(JSON.parse(ok(await runCli(['discover', `${reg.host}/plain:v1`, P, '--format', 'json']), 'discover plain').stdout).referrers, []);
 
+  // A referrer copied on its own (by digest, without -r) reaches the destination's index too.
+  ok(await runCli(['copy', `${reg.host}/plain@${sbom}`.replace('/plain@', '/src@'), `${reg.host}/plain`, P]), 'copy the sbom alone');
+  const alone = JSON.parse(ok(await runCli(['discover', `${reg.host}/plain:v1`, P, '--format', 'json', '--depth', '1']), 'discover plain again').stdout);
+  assert.deepEqual(alone.referrers.map((r: any) => [r.digest, r.artifactType]), [[sbom, 'application/spdx+json']]);
+
   const copied = ok(await runCli(['copy', '-r', `${reg.host}/src:v1`, `${reg.host}/dst:v1`, P]), 'copy -r');
   assert.match(copied.stdout, /^Referrers: 2 copied$/m);
   assert.deepEqual(tree(JSON.parse(ok(await runCli(['discover', `${reg.host}/dst:v1`, P, '--format', 'json']), 'discover dst').stdout)), expected);

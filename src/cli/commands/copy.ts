@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { copyReference, type CopyResult } from '../../copy/copy.js';
 import { copyReferrers } from '../../copy/copy-referrers.js';
 import type { Descriptor } from '../../oci/types.js';
-import { parseReferrersMode } from '../../operations/referrers.js';
+import { indexIfReferrer, parseReferrersMode } from '../../operations/referrers.js';
 import { WasmOciError } from '../../errors.js';
 import { convertArtifact, type ConvertResult } from '../../operations/convert.js';
 import type { CliContext } from '../context.js';
@@ -32,7 +32,7 @@ export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
     .addOption(new Option('--profile <profile>', 're-package the module in this format instead of copying the manifest as is').choices(['solo', 'compat', 'cncf']))
     .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect)
     .option('-r, --recursive', 'also copy the referrers of the artifact (signatures, SBOMs...), every level')
-    .option('--distribution-spec <spec>', 'with -r: v1.1-referrers-api or v1.1-referrers-tag on the destination');
+    .option('--distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag: how copied referrers are indexed on the destination');
   addSideRemoteOptions(cmd, 'from', 'source');
   addSideRemoteOptions(cmd, 'to', 'destination');
   addConcurrencyOption(addRemoteOptions(cmd));
@@ -99,6 +99,9 @@ Examples:
               display.result(desc, action === 'copied' ? 'Copied' : action === 'mounted' ? 'Mounted' : 'Exists');
             },
           });
+      // A copied referrer reaches the destination's referrers index, as any pushed manifest with subject does.
+      const copiedBytes = (result as CopyResult).bytes;
+      if (!flags.profile && copiedBytes) await indexIfReferrer(dst.target, result.descriptor, copiedBytes, mode, ctx.signal);
       if (flags.recursive) {
         referrers = await copyReferrers(src.target, dst.target, result.descriptor, {
           signal: ctx.signal, concurrency: flags.concurrency, mode,
