@@ -92,7 +92,7 @@ test('copy within one registry mounts the blobs instead of uploading them', asyn
   const before = reg.requests().length;
   const copied = ok(await runCli(['copy', `${reg.host}/src/filter:v1`, `${reg.host}/dst/filter:v2`, '--plain-http']), 'copy');
   assert.equal(digestLine(copied.stdout), digest);
-  await new Promise((r) => setTimeout(r, 150)); // Distribution logs after it answers.
+  await reg.flushLog(); // Distribution logs after it answers.
   const during = reg.requests().slice(before);
   const mounts = during.filter((e) => e.method === 'POST' && e.path.startsWith('/v2/dst/filter/blobs/uploads/?')
     && /[?&]mount=sha256/.test(e.path) && /[?&]from=src(%2F|\/)filter(&|$)/.test(e.path));

@@ -55,8 +55,14 @@ export interface RunningRegistry {
   /** Root dir of this registry's temp files; storage lives in `${dataDir}/storage`. */
   dataDir: string;
   logs(): string;
-  /** Access-log entries so far, in order. */
+  /** Access-log entries so far, in order (the markers of `flushLog` left out). */
   requests(): AccessLogEntry[];
+  /**
+   * Resolves once the access log holds every request answered before the call: Distribution
+   * writes a request's line after its response, so a client that has its answer may be ahead of
+   * the log. Sends a marker request and polls the log for its line (10 s deadline).
+   */
+  flushLog(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -119,12 +125,11 @@ function matches(e: AccessLogEntry, f: RequestFilter): boolean {
 }
 
 /**
- * Number of requests the registry logged that match. Distribution writes the access line
- * after the response; callers should count after their client call has resolved (the helper
- * waits briefly for stdout to flush).
+ * Number of requests the registry logged that match, counted once the log has caught up with
+ * every request answered so far (`flushLog`): call it after the client call has resolved.
  */
 export async function countRequests(reg: RunningRegistry, filter: RequestFilter = {}): Promise<number> {
-  await new Promise((r) => setTimeout(r, 100));
+  await reg.flushLog();
   return reg.requests().filter((e) => matches(e, filter)).length;
 }
 
@@ -133,9 +138,12 @@ export function countRequestsNow(reg: RunningRegistry, filter: RequestFilter = {
   return reg.requests().filter((e) => matches(e, filter)).length;
 }
 
-function probe(url: string, caPem: string | undefined, timeoutMs: number, client?: { certPem: string; keyPem: string }): Promise<number> {
+/** Query parameter of the marker requests `flushLog` sends (left out of `requests()`). */
+const LOG_MARKER = 'wasm-oci-test-log-marker';
+
+function probe(url: string, caPem: string | undefined, timeoutMs: number, client?: { certPem: string; keyPem: string }, path = '/v2/'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const u = new URL('/v2/', url);
+    const u = new URL(path, url);
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, {
       method: 'GET', timeout: timeoutMs, ...(caPem ? { ca: caPem } : {}),
       ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
@@ -291,7 +299,15 @@ async function launch(a: LaunchArgs): Promise<RunningRegistry> {
     ...(a.issuer ? { issuer: a.issuer } : {}),
     dataDir: a.dataDir,
     logs: () => log,
-    requests: () => parseAccessLog(log),
+    requests: () => parseAccessLog(log).filter((e) => !e.path.includes(LOG_MARKER)),
+    async flushLog() {
+      const marker = `${LOG_MARKER}=${randomBytes(8).toString('hex')}`;
+      await probe(url, a.caPem, 5000, a.client, `/v2/?${marker}`);
+      for (const deadline = Date.now() + 10_000; !log.includes(marker);) {
+        if (exited || Date.now() > deadline) throw new Error(`the registry's access log never showed the marker request ${marker}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
     stop() {
       stopped ??= (async () => {
         await kill();

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -47,6 +48,11 @@ async function soloArtifactInLayout(dir: string) {
     pack: { profile: 'solo', files: [{ path: exampleWasm }], runtimeConfig: join(examplesDir, 'runtime-config.json') },
   });
   return { store, pushed, blobDigests: [...new Set(pushed.manifest.layers.map((l) => l.digest))].sort() };
+}
+
+/** The stream has emitted 'close': the cache removes an abandoned temp file before it does. */
+async function closed(stream: Readable): Promise<void> {
+  if (!stream.closed) await once(stream, 'close');
 }
 
 async function cacheEntries(cacheDir: string): Promise<string[]> {
@@ -153,7 +159,7 @@ test('a blob that fails verification on the way in never becomes a cache entry',
 
   const stream = await withBlobCache(lyingSource(memory), cacheDir).fetch(desc);
   await assert.rejects(readAll(stream, 1 << 20), (err: unknown) => isWasmOciError(err) && err.code === 'E_DIGEST_MISMATCH');
-  await new Promise((r) => setTimeout(r, 50));
+  await closed(stream);
   assert.deepEqual(await cacheEntries(cacheDir), [], 'no entry and no temp file is left');
 });
 
@@ -167,7 +173,7 @@ test('a transfer abandoned by its reader leaves no partial entry; a complete one
   const stream = await cached.fetch(desc);
   await new Promise<void>((resolve) => stream.once('data', () => resolve()));
   stream.destroy();
-  await new Promise((r) => setTimeout(r, 50));
+  await closed(stream);
   assert.deepEqual(await cacheEntries(cacheDir), [], 'the temp file of the abandoned transfer is removed');
 
   assert.deepEqual(await readAll(await cached.fetch(desc), 1 << 20), Buffer.from(bytes));

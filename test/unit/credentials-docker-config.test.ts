@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, readdir, rm, stat, symlink, writeFile, lstat } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, readdir, rm, stat, symlink, utimes, writeFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -311,7 +311,9 @@ test('a lock left by a crashed process is taken over once stale', async (t) => {
     updateDockerConfig(path, (c) => setAuthCredential(c, 'a.example', { username: 'u', password: 'p' }), { timeoutMs: 200, staleMs: 60_000 }),
     (err: unknown) => isWasmOciError(err, 'E_CREDENTIALS') && /lock/.test(err.message),
   );
-  await new Promise((r) => setTimeout(r, 60));
+  // The crash happened a minute ago: the lock's age, not a wait, is what makes it stale.
+  const minuteAgo = new Date(Date.now() - 60_000);
+  await utimes(`${path}.lock`, minuteAgo, minuteAgo);
   await updateDockerConfig(path, (c) => setAuthCredential(c, 'a.example', { username: 'u', password: 'p' }), { timeoutMs: 2000, staleMs: 50 });
   assert.equal(authsCredential(await readDockerConfig(path), 'a.example', path)?.username, 'u');
 });
