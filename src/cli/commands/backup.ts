@@ -41,13 +41,14 @@ export function backupCommand(getContext: (cmd: Command) => CliContext): Command
   const cmd = new Command('backup')
     .description("back up a repository's tags (and with --include-referrers their referrers) to an OCI layout folder or a .tar of one")
     .argument('<repository>', 'registry/repository[:tag[,tag...]] (no tag: every tag)')
-    .requiredOption('-o, --output <path>', 'a folder, or a file ending in .tar for a tar archive of the layout')
+    .option('-o, --output <path>', 'a folder, or a file ending in .tar for a tar archive of the layout')
     .option('--include-referrers', 'also back up the referrers of each artifact, every level')
     .option('--distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag');
   addConcurrencyOption(addRemoteOptions(cmd));
   cmd.addHelpText('after', '\nExamples:\n  $ wasm-oci backup -o ./backup registry.example.com/filters/example:v0.1\n  $ wasm-oci backup --include-referrers -o filters.tar registry.example.com/filters/example');
   cmd.action(async (reference: string, flags: MoveFlags, self: Command) => {
     const ctx = getContext(self);
+    if (!flags.output) throw new WasmOciError('E_USAGE', 'backup needs -o/--output PATH (a folder, or a .tar file)');
     parseReferrersMode(flags.distributionSpec);
     const src = await openTarget(ctx, reference, { ...flags, ociLayout: false });
     const output = resolvePath(ctx.io.cwd, flags.output!);
@@ -62,7 +63,7 @@ export function restoreCommand(getContext: (cmd: Command) => CliContext): Comman
   const cmd = new Command('restore')
     .description('restore tags (with their referrers unless --exclude-referrers) from an OCI layout folder or a .tar of one into a repository')
     .argument('<repository>', 'registry/repository[:tag[,tag...]] (no tag: every tag of the layout)')
-    .requiredOption('--input <path>', 'the OCI layout: a folder or a tar archive of one')
+    .option('--input <path>', 'the OCI layout: a folder or a tar archive of one')
     .option('--exclude-referrers', 'restore the artifacts without their referrers')
     .option('--dry-run', 'list what would be restored; upload nothing')
     .option('--distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag (where restored referrers are indexed)');
@@ -70,6 +71,7 @@ export function restoreCommand(getContext: (cmd: Command) => CliContext): Comman
   cmd.addHelpText('after', '\nExamples:\n  $ wasm-oci restore --input filters.tar registry.example.com/filters/example\n  $ wasm-oci restore --dry-run --input ./backup registry.example.com/filters/example:v0.1');
   cmd.action(async (reference: string, flags: MoveFlags, self: Command) => {
     const ctx = getContext(self);
+    if (!flags.input) throw new WasmOciError('E_USAGE', 'restore needs --input PATH (a layout folder or a tar of one)');
     const mode = parseReferrersMode(flags.distributionSpec);
     const input = resolvePath(ctx.io.cwd, flags.input!);
     const info = await stat(input).catch(() => undefined);

@@ -127,6 +127,7 @@ function sourceRef(s: string): string {
 /** oras manifest index create and update (cmd/oras/root/manifest/index/create.go, update.go). */
 export function manifestIndexCommand(getContext: (cmd: Command) => CliContext): Command {
   const index = new Command('index').description('create and update image indexes');
+  index.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest index create registry.example.com/filters/example:multi v1-amd64 v1-arm64\n  $ wasm-oci manifest index update registry.example.com/filters/example:multi --add v1-s390x');
   const create = new Command('create')
     .description('create an OCI image index of manifests in the repository, and push it (or write it with -o)')
     .argument('<reference>', 'registry/repository[:tag[,tag...]] (or a layout path with --oci-layout)')
