@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'E_WASM_PARSE'
   | 'E_WASM_LINK'
   | 'E_WASM_TRAP'
+  | 'E_TEST_FAILED'
   | 'E_FILE_NOT_FOUND'
   | 'E_AUTH'
   | 'E_FORBIDDEN'
@@ -59,6 +60,7 @@ export const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   E_WASM_TRAP: { exitCode: 7, summary: 'the filter failed while running: a trap, proc_exit, or a callback over its time or memory budget' },
   E_UNSUPPORTED: { exitCode: 7, summary: 'unsupported artifact, media type or operation' },
   E_CANCELLED: { exitCode: 130, summary: 'cancelled' },
+  E_TEST_FAILED: { exitCode: 1, summary: 'a case of `wasm-oci test` failed' },
   E_INTERNAL: { exitCode: 1, summary: 'unexpected internal error' },
 };
 

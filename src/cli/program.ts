@@ -18,12 +18,13 @@ import { versionCommand } from './commands/version.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { agentCommand } from './commands/agent.js';
 import { runCommand } from './commands/run.js';
+import { testCommand } from './commands/test-filter.js';
 
 export type ContextFactory = (cmd: Command) => CliContext;
 
 /** Every command is built by its own file; this is the one list of them. */
 export function registerCommands(program: Command, getContext: ContextFactory): void {
-  for (const make of [loginCommand, logoutCommand, pushCommand, pullCommand, inspectCommand, tagCommand, resolveCommand, copyCommand, repoCommand, manifestCommand, blobCommand, attachCommand, discoverCommand, backupCommand, restoreCommand, versionCommand, renderCommand, agentCommand, runCommand]) {
+  for (const make of [loginCommand, logoutCommand, pushCommand, pullCommand, inspectCommand, tagCommand, resolveCommand, copyCommand, repoCommand, manifestCommand, blobCommand, attachCommand, discoverCommand, backupCommand, restoreCommand, versionCommand, renderCommand, agentCommand, runCommand, testCommand]) {
     const cmd = make(getContext);
     inheritSettings(program, cmd);
     program.addCommand(cmd);
