@@ -92,6 +92,8 @@ export function isTarPath(path: string): boolean {
  * end, so a failed backup never leaves a half archive under the name.
  */
 export async function backupToPath(src: ReadOnlyTarget & Partial<TagLister>, output: string, options: MoveOptions = {}): Promise<BackupItem[]> {
+  // A dry run resolves and lists only: the layout object is never written (nor created).
+  if (options.dryRun) return moveTags(src, new OciLayoutStore(output), options);
   if (!isTarPath(output)) return moveTags(src, new OciLayoutStore(output, { create: true }), options);
   const existing = await stat(output).catch(() => undefined);
   if (existing?.isDirectory()) {

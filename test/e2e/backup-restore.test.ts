@@ -19,7 +19,7 @@ function ok(r: CliResult, what: string): CliResult {
   return r;
 }
 
-test('backup to a folder and a tar, restore from both and from a layout skopeo wrote, --dry-run and --exclude-referrers', async (t) => {
+test('backup to a folder and a tar, restore from both and from a layout skopeo wrote, --dry-run (both) and --exclude-referrers', async (t) => {
   const reg = await startDistribution({ mode: 'plain', t });
   const dir = await makeTempDir(t);
   ok(await runCli(['push', `${reg.host}/app:v1`, FILTER, P]), 'push v1');
@@ -36,6 +36,10 @@ test('backup to a folder and a tar, restore from both and from a layout skopeo w
   assert.deepEqual(index.manifests.map((m: any) => m.annotations['org.opencontainers.image.ref.name']).sort(), ['v1', 'v2']);
   assert.equal(await skopeoInspectRaw(`oci:${join(dir, 'plain')}:v1`), v1, 'skopeo reads the backup folder');
   assert.deepEqual(JSON.parse(ok(await runCli(['discover', '--oci-layout', join(dir, 'plain:v1'), '--format', 'json']), 'discover the folder').stdout).referrers, []);
+
+  const dryBackup = ok(await runCli(['backup', '--dry-run', '--include-referrers', '-o', 'never.tar', `${reg.host}/app:v1`, P], { cwd: dir }), 'backup --dry-run');
+  assert.match(dryBackup.stdout, /^Would back up v1 sha256:[a-f0-9]{64} \(\+1 referrer\)$/m);
+  assert.ok(!(await readdir(dir)).includes('never.tar'), 'a dry run writes nothing');
 
   // One tag with its referrers, into a tar.
   const b2 = JSON.parse(ok(await runCli(['--format', 'json', 'backup', '--include-referrers', '-o', 'b.tar', `${reg.host}/app:v1,v2`, P], { cwd: dir }), 'backup to a tar').stdout);

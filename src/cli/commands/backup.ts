@@ -29,7 +29,7 @@ function report(ctx: CliContext, verb: string, items: BackupItem[], where: strin
   for (const i of items) {
     ctx.out(`${verb} ${i.tag} ${i.descriptor.digest}${i.referrers.length ? ` (+${i.referrers.length} referrer${i.referrers.length === 1 ? '' : 's'})` : ''}`);
   }
-  ctx.out(`${verb === 'Would restore' ? 'Would restore' : verb} ${items.length} tag${items.length === 1 ? '' : 's'} ${verb.startsWith('Backed') ? 'to' : 'from'} ${where}`);
+  ctx.out(`${verb} ${items.length} tag${items.length === 1 ? '' : 's'} ${/^(Backed up|Would back up)$/.test(verb) ? 'to' : 'from'} ${where}`);
   ctx.json({
     ...extra,
     tags: items.map((i) => ({ tag: i.tag, mediaType: i.descriptor.mediaType, digest: i.descriptor.digest, size: i.descriptor.size, referrers: i.referrers.map((r) => r.digest) })),
@@ -43,6 +43,7 @@ export function backupCommand(getContext: (cmd: Command) => CliContext): Command
     .argument('<repository>', 'registry/repository[:tag[,tag...]] (no tag: every tag)')
     .option('-o, --output <path>', 'a folder, or a file ending in .tar for a tar archive of the layout')
     .option('--include-referrers', 'also back up the referrers of each artifact, every level')
+    .option('--dry-run', 'list what would be backed up; write nothing')
     .option('--distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag');
   addConcurrencyOption(addRemoteOptions(cmd));
   cmd.addHelpText('after', '\nExamples:\n  $ wasm-oci backup -o ./backup registry.example.com/filters/example:v0.1\n  $ wasm-oci backup --include-referrers -o filters.tar registry.example.com/filters/example');
@@ -52,8 +53,8 @@ export function backupCommand(getContext: (cmd: Command) => CliContext): Command
     parseReferrersMode(flags.distributionSpec);
     const src = await openTarget(ctx, reference, { ...flags, ociLayout: false });
     const output = resolvePath(ctx.io.cwd, flags.output!);
-    const items = await backupToPath(src.target, output, { tags: tagsOf(src, reference), referrers: flags.includeReferrers === true, concurrency: flags.concurrency, signal: ctx.signal });
-    report(ctx, 'Backed up', items, flags.output!, { source: src.name, output });
+    const items = await backupToPath(src.target, output, { tags: tagsOf(src, reference), referrers: flags.includeReferrers === true, dryRun: flags.dryRun === true, concurrency: flags.concurrency, signal: ctx.signal });
+    report(ctx, flags.dryRun ? 'Would back up' : 'Backed up', items, flags.output!, { source: src.name, output, dryRun: flags.dryRun === true });
   });
   return cmd;
 }
