@@ -104,3 +104,18 @@ test('the example filter links against the table of its ABI', async () => {
     assert.ok(findHostFunction(imp.module, imp.name, abi!), `${imp.module}.${imp.name}`);
   }
 });
+
+test('v8LinkCheck: the example links; a mistyped import is refused with both types; nothing runs', async () => {
+  const { v8LinkCheck } = await import('../../src/host/link-check.js');
+  const { buildProxyWat } = await import('../helpers/proxy-wat.js');
+  const ok = await v8LinkCheck(new Uint8Array(await readFile(join(examplesDir, 'example-filter.wasm'))));
+  assert.deepEqual(ok, { ok: true, depth: 'linked', abiVersion: '0.2.1', allocator: 'proxy_on_memory_allocate' });
+  const bad = await v8LinkCheck(await buildProxyWat({ imports: '(import "env" "proxy_get_buffer_status" (func (param i32 i32 i32 i32 i32) (result i32)))', body: '' }));
+  assert.equal(bad.ok, false);
+  assert.match(bad.reason!, /import type mismatch: env\.proxy_get_buffer_status/);
+  const problems = (bad as { problems?: { expected?: string; actual?: string }[] }).problems!;
+  assert.deepEqual([problems[0]!.actual, problems[0]!.expected], ['i32 i32 i32 i32 i32 -> i32', 'i32 i32 i32 -> i32']);
+  // A start function that loops forever is never run by the check.
+  const looping = await buildProxyWat({ body: '(func $s (loop $l (br $l))) (start $s)' });
+  assert.equal((await v8LinkCheck(looping)).ok, true);
+});
