@@ -11,7 +11,7 @@ import { runCli, type CliResult, type RunCliOptions } from '../helpers/cli.js';
 import { startDistribution } from '../helpers/distribution.js';
 import { examplesDir, repoRoot } from '../helpers/paths.js';
 import { checkShape, type Shape } from '../helpers/json-shape.js';
-import { createSecretScan, maskArgs } from '../helpers/secrets.js';
+import { createSecretScan, testPassword } from '../helpers/secrets.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { ERROR_CODES } from '../../src/errors.js';
 
@@ -322,8 +322,8 @@ test('help exit-codes prints the table, and it is the README\'s table', async ()
 
 test('--debug traces each request and response with status and timing, and an authenticated push prints no secret', async (t) => {
   const [basicReg, tokenReg] = await Promise.all([
-    startDistribution({ mode: 'tls-htpasswd', t, password: 'ux-basic-secret-pw' }),
-    startDistribution({ mode: 'token', t, password: 'ux-token-secret-pw' }),
+    startDistribution({ mode: 'tls-htpasswd', t, password: testPassword('ux basic') }),
+    startDistribution({ mode: 'token', t, password: testPassword('ux token') }),
   ]);
   const dir = await workDir(t);
   const scan = createSecretScan();
@@ -331,12 +331,10 @@ test('--debug traces each request and response with status and timing, and an au
   scan.addBasicPair(tokenReg.username!, tokenReg.password!);
   scan.addIssuer(tokenReg.issuer!);
   const run = async (args: string[], opts: RunCliOptions = {}) => {
-    const r = await cli(args, { cwd: dir, ...opts });
-    scan.record(maskArgs(args), r);
-    return r;
+    return cli(args, { cwd: dir, scan, ...opts });
   };
 
-  const basicArgs = ['push', '--debug', '--ca-file', basicReg.caFile!, '-u', basicReg.username!, '--password-stdin', `${basicReg.host}/ux/debug:v1`, 'example-filter.wasm'];
+  const basicArgs = ['push', '--debug', '--ca-file', basicReg.caFile!, '-u', basicReg.username!, '--password-stdin', `${basicReg.host}/ux/debug:v1`, 'example-filter.wasm', '--export-manifest', 'exported-manifest.json'];
   const basic = ok(await run(basicArgs, { input: basicReg.password! }), 'push --debug (basic)');
   assert.match(basic.stderr, /^> PUT https:\/\/127\.0\.0\.1:\d+\/v2\/ux\/debug\/manifests\/v1/m, 'request lines');
   assert.match(basic.stderr, /^< 201 PUT https:\/\/127\.0\.0\.1:\d+\/v2\/ux\/debug\/manifests\/v1 .*\(\d+ ms\)/m, 'response lines with status and timing');

@@ -13,7 +13,7 @@ import { startDistribution, type RegistryMode, type RunningRegistry } from '../h
 import type { TokenIssuer } from '../helpers/token-issuer.js';
 import { examplesDir } from '../helpers/paths.js';
 import { skopeoCopy, skopeoInspectRaw, type SkopeoSideOptions } from '../helpers/skopeo.js';
-import { createSecretScan, maskArgs } from '../helpers/secrets.js';
+import { createSecretScan, testPassword } from '../helpers/secrets.js';
 import { makeTempDir, type CleanupContext } from '../helpers/tmp.js';
 
 const filter = join(examplesDir, 'example-filter.wasm');
@@ -24,9 +24,7 @@ let someIssuer: TokenIssuer | undefined;
 
 /** Every command goes through here, so the last test can grep all of their output. */
 async function cli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
-  const r = await runCli(args, opts);
-  scan.record(maskArgs(args), r);
-  return r;
+  return runCli(args, { ...opts, scan });
 }
 
 /** No session bus: keytar loads but no secret service answers, deterministically (DISPLAY is never passed). */
@@ -42,7 +40,7 @@ function noKeychainEnv(dockerConfig: string, extra: Record<string, string | unde
 }
 
 async function registry(t: CleanupContext, mode: RegistryMode): Promise<RunningRegistry> {
-  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const password = testPassword();
   const reg = await startDistribution({ mode, username: USER, password, t });
   scan.addBasicPair(USER, password);
   if (reg.issuer) {
@@ -271,6 +269,8 @@ describe('login and logout through the CLI', { concurrency: 3 }, () => {
     assert.equal(r.stderr, '', 'a configured helper is the default store: no fallback, no plaintext warning');
     const configText = await readFile(join(dockerConfig, 'config.json'), 'utf8');
     assert.ok(!configText.includes(reg.password!) && !configText.includes(Buffer.from(`${USER}:${reg.password}`).toString('base64')), 'no secret in config.json');
+    // The secret belongs in the pass store: the docker config folder holds it in no form.
+    await scan.recordFiles('docker config after a credHelpers login', dockerConfig);
     assert.equal(JSON.parse(configText).psFormat, 'table {{.ID}}', 'fields we do not know are kept');
     const held = await run('docker-credential-pass', ['get'], passEnv, reg.host);
     assert.equal(held.code, 0, held.stderr);

@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { binPath, repoRoot } from './paths.js';
-import { maskArgs } from './secrets.js';
+import { maskArgs, type SecretScan } from './secrets.js';
 
 export interface RunCliOptions {
   /** Merged over the clean env; a value of `undefined` removes the variable. */
@@ -20,6 +20,12 @@ export interface RunCliOptions {
    * caller to count (the hostile suite does).
    */
   leftovers?: 'throw' | 'return';
+  /**
+   * Records the call's stdout and stderr in this scan, and every file it wrote where a user
+   * would find one: its HOME (but the docker config.json, where a `--store file` secret
+   * belongs), its TMPDIR, and the `-o`, `--export-manifest` and `--cache-dir` targets.
+   */
+  scan?: SecretScan;
 }
 
 export interface CliResult {
@@ -59,14 +65,19 @@ async function listTree(dir: string): Promise<string[]> {
   return out;
 }
 
-/** The `-o`/`--output` value of a command line, if any. */
-function outputArg(args: readonly string[]): string | undefined {
+/** The value of a flag (`-o X`, `--output X`, `--output=X`) in a command line, if any. */
+function flagValue(args: readonly string[], ...names: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if ((a === '-o' || a === '--output') && i + 1 < args.length) return args[i + 1];
-    if (a.startsWith('--output=')) return a.slice('--output='.length);
+    if (names.includes(a) && i + 1 < args.length) return args[i + 1];
+    const long = names.find((n) => n.startsWith('--') && a.startsWith(`${n}=`));
+    if (long) return a.slice(long.length + 1);
   }
   return undefined;
+}
+
+function outputArg(args: readonly string[]): string | undefined {
+  return flagValue(args, '-o', '--output');
 }
 
 /**
@@ -144,6 +155,13 @@ export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<
       if (opts.input !== undefined) child.stdin.end(opts.input);
       else child.stdin.end();
     });
+    if (opts.scan) {
+      const label = maskArgs(args);
+      opts.scan.record(label, result);
+      await opts.scan.recordFiles(label, sandbox, [join(env.DOCKER_CONFIG ?? join(home, '.docker'), 'config.json')]);
+      const written = [output, flagValue(args, '--export-manifest'), flagValue(args, '--cache-dir'), env.WASM_OCI_CACHE_DIR];
+      for (const w of written) if (w) await opts.scan.recordFiles(label, resolve(cwd, w));
+    }
     // A caller's own TMPDIR is the caller's to check (it may be shared by calls still running).
     const leftovers = await leftoversOf(env.TMPDIR === tmp ? tmp : join(sandbox, 'none'), output);
     if (leftovers.length > 0 && (opts.leftovers ?? 'throw') === 'throw') {

@@ -11,7 +11,7 @@ import { runCli, type CliResult, type RunCliOptions } from '../helpers/cli.js';
 import { startDistribution, type RegistryMode, type RunningRegistry } from '../helpers/distribution.js';
 import { examplesDir } from '../helpers/paths.js';
 import { skopeoCopy, skopeoInspectRaw } from '../helpers/skopeo.js';
-import { createSecretScan, maskArgs } from '../helpers/secrets.js';
+import { createSecretScan, testPassword } from '../helpers/secrets.js';
 import { makeTempDir, type CleanupContext } from '../helpers/tmp.js';
 import { defaultKeytarLoader } from '../../src/credentials/keychain.js';
 
@@ -21,13 +21,11 @@ const scan = createSecretScan();
 type Env = Record<string, string | undefined>;
 
 async function cli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
-  const r = await runCli(args, opts);
-  scan.record(maskArgs(args), r);
-  return r;
+  return runCli(args, { ...opts, scan });
 }
 
 async function registry(t: CleanupContext, mode: RegistryMode): Promise<RunningRegistry> {
-  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const password = testPassword();
   const reg = await startDistribution({ mode, username: USER, password, t });
   scan.addBasicPair(USER, password);
   if (reg.issuer) scan.addIssuer(reg.issuer);
@@ -80,6 +78,7 @@ describe('login and logout with the OS keychain and docker-credential-secretserv
     const configPath = join(dockerConfig, 'config.json');
     const configText = await readFile(configPath, 'utf8');
     assert.ok(!configText.includes(reg.password!) && !/"auth"/.test(configText), 'no secret in config.json');
+    await scan.recordFiles('docker config after a keychain login', dockerConfig);
     assert.deepEqual(JSON.parse(configText)['wasm-oci'], { keychain: [reg.host] });
     const entry = await keytar.getPassword('wasm-oci', reg.host);
     assert.ok(entry !== null && (JSON.parse(entry) as { password?: string }).password === reg.password, 'the secret is in the keychain under service wasm-oci');
@@ -143,6 +142,7 @@ describe('login and logout with the OS keychain and docker-credential-secretserv
     assert.equal(r.stderr, '');
     const configText = await readFile(configPath, 'utf8');
     assert.ok(!configText.includes(reg.password!));
+    await scan.recordFiles('docker config after a credsStore login', configPath);
     assert.equal(JSON.parse(configText).detachKeys, 'ctrl-x');
     const held = await helper('get', reg.host);
     assert.equal(held.code, 0);
