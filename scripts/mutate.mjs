@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// `npm run mutate`: breaks the security and integrity paths on purpose, one at a time, and checks
+// that the tests meant to guard each one fail (issue 16 item 6). Every mutation is a precise
+// search/replace on src/ applied in a scratch copy of the tracked files (node_modules linked), so
+// the working tree is never touched, even on Ctrl-C. Each copy is rebuilt and only the named test
+// files run (--test-concurrency=1). Prints `mutations: N tried, N caught`; exits 1 unless all caught.
+// `node scripts/mutate.mjs NAME...` runs only the named mutations.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** name, the file, the exact text (must occur once), its replacement, the tests meant to catch it. */
+const MUTATIONS = [
+  {
+    name: 'redaction: Authorization printed in --debug',
+    file: 'src/registry/redact.ts',
+    search: 'return `${scheme} ${REDACTED}`;',
+    replace: 'return value;',
+    tests: ['dist/test/e2e/cli-ux.test.js'], pattern: 'debug',
+  },
+  {
+    name: 'encoded leak: --debug appends the credential re-encoded as base64url',
+    file: 'src/registry/redact.ts',
+    search: 'return `${scheme} ${REDACTED}`;',
+    replace: "return `${scheme} ${REDACTED} ${Buffer.from(value.split(' ')[1] ?? '', 'base64').toString('base64url')}`;",
+    tests: ['dist/test/e2e/cli-ux.test.js'], pattern: 'debug',
+  },
+  {
+    name: 'digest verification: a blob whose digest differs is accepted',
+    file: 'src/oci/digest.ts',
+    search: 'if (this.expected.digest !== undefined && got !== this.expected.digest) {',
+    replace: 'if (false && this.expected.digest !== undefined && got !== this.expected.digest) {',
+    tests: ['dist/test/e2e/hostile.test.js'], pattern: 'digest',
+  },
+  {
+    name: 'tar-link check: links and devices in a tar layer are written',
+    file: 'src/pull/tar-module.ts',
+    search: "if (!REGULAR.has(header.type ?? 'file')) {",
+    replace: "if (false && !REGULAR.has(header.type ?? 'file')) {",
+    tests: ['dist/test/e2e/hostile.test.js'], pattern: 'compat tar',
+  },
+  {
+    name: 'private realms: 127.0.0.0/8 counted as public',
+    file: 'src/registry/auth-policy.ts',
+    search: "if (a === 127) return 'loopback';",
+    replace: "if (a === 127) return 'public';",
+    tests: ['dist/test/e2e/hostile.test.js'], pattern: 'token realm',
+  },
+  {
+    name: 'temp files outside the output directory: pull leaves them in $TMPDIR, unregistered',
+    file: 'src/pull/temp-files.ts',
+    search: "const path = join(dir, `.${base}.partial-${randomBytes(6).toString('hex')}`);\n    this.paths.add(path);",
+    replace: "const path = join((process.env.TMPDIR || '/tmp') || dir, `.${base}.partial-${randomBytes(6).toString('hex')}`);",
+    tests: ['dist/test/e2e/hostile.test.js'], pattern: 'digest|compat tar',
+  },
+  {
+    name: 'temp cleanup: a failed pull keeps its partial files',
+    file: 'src/pull/temp-files.ts',
+    search: 'await Promise.all(all.map((p) => rm(p, { force: true }).catch(() => undefined)));',
+    replace: 'void all;',
+    tests: ['dist/test/e2e/hostile.test.js'], pattern: 'digest',
+  },
+];
+
+const only = process.argv.slice(2);
+const selected = only.length ? MUTATIONS.filter((m) => only.some((o) => m.name.includes(o))) : MUTATIONS;
+
+const scratchRoot = mkdtempSync(join(tmpdir(), 'wasm-oci-mutate-'));
+const cleanup = () => rmSync(scratchRoot, { recursive: true, force: true });
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup(); process.exit(130); });
+
+const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: repo, encoding: 'utf8' }).split('\0').filter(Boolean);
+
+function scratchCopy(name) {
+  const dir = join(scratchRoot, name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40));
+  for (const f of tracked) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    cpSync(join(repo, f), join(dir, f));
+  }
+  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+let caught = 0;
+const missed = [];
+for (const m of selected) {
+  const dir = scratchCopy(m.name);
+  const path = join(dir, m.file);
+  const text = readFileSync(path, 'utf8');
+  const count = text.split(m.search).length - 1;
+  if (count !== 1) {
+    console.log(`✗ ${m.name}: the patch does not apply (${count} matches in ${m.file}); update scripts/mutate.mjs`);
+    missed.push(m.name);
+    rmSync(dir, { recursive: true, force: true });
+    continue;
+  }
+  writeFileSync(path, text.replace(m.search, m.replace));
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: dir, encoding: 'utf8' });
+  if (build.status !== 0) {
+    console.log(`✗ ${m.name}: the mutant does not build\n${build.stdout}${build.stderr}`);
+    missed.push(m.name);
+    rmSync(dir, { recursive: true, force: true });
+    continue;
+  }
+  const args = ['--test', '--test-concurrency=1', '--test-reporter=spec', ...(m.pattern ? ['--test-name-pattern', m.pattern] : []), ...m.tests];
+  const run = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, TMPDIR: tmpdir() } });
+  const failedLine = /^ℹ fail (\d+)$/m.exec(run.stdout)?.[1] ?? '?';
+  if (run.status !== 0) {
+    caught++;
+    console.log(`✓ caught: ${m.name} (${failedLine} failing in ${m.tests.map((t) => t.split('/').pop()).join(', ')})`);
+  } else {
+    missed.push(m.name);
+    console.log(`✗ NOT caught: ${m.name}: ${m.tests.join(' ')} pass with it`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(`mutations: ${selected.length} tried, ${caught} caught`);
+process.exitCode = caught === selected.length ? 0 : 1;
