@@ -153,6 +153,15 @@ export function parseReference(input: string): Reference {
     );
   }
   if (/\s/.test(input)) throw refError(input, 'it contains whitespace');
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(input);
+  if (scheme) {
+    // docker and oras take no scheme either; the transport is a flag.
+    throw new WasmOciError('E_REFERENCE', `invalid reference "${input}": a reference has no ${scheme[1]}:// scheme`, {
+      hint: scheme[1]!.toLowerCase() === 'http'
+        ? `drop "http://" and pass --plain-http: ${input.slice(scheme[0].length)} --plain-http`
+        : `drop "${scheme[0]}": ${input.slice(scheme[0].length)}`,
+    });
+  }
 
   let rest = input;
   let digest: string | undefined;
@@ -187,6 +196,13 @@ export function parseReference(input: string): Reference {
     repository = name.slice(slash + 1);
     if (registry === LEGACY_DOCKER_HUB) registry = DOCKER_HUB_REGISTRY;
   } else {
+    if (slash === -1 && (name === 'localhost' || (name.includes('.') && tag !== undefined && /^\d{1,5}$/.test(tag)))) {
+      // docker reads `localhost:5000` (or `reg.example.com:5000`) as Docker Hub's library/localhost
+      // at tag 5000; nobody means that. Dotted names with other tags stay Docker Hub names.
+      throw new WasmOciError('E_REFERENCE', `invalid reference "${input}": it names a registry but no repository`, {
+        hint: `add the repository and a tag: ${input}/REPOSITORY:TAG`,
+      });
+    }
     registry = DOCKER_HUB_REGISTRY;
     repository = name;
   }

@@ -46,6 +46,11 @@ export function sniffWasm(bytes: Uint8Array): WasmKind | undefined {
 export function inspectWasm(bytes: Uint8Array, options: InspectOptions = {}): WasmInfo {
   const label = options.name ?? 'the input';
   if (!startsWith(bytes, 0, MAGIC)) {
+    if (isWasmText(bytes, label)) {
+      throw new WasmOciError('E_NOT_WASM', `${label} is WebAssembly text (WAT), not a binary module`, {
+        hint: `Compile it first: wat2wasm ${label} -o ${label.replace(/\.(wat|wast)$/, '')}.wasm (wat2wasm is in wabt: apt-get install wabt).`,
+      });
+    }
     throw new WasmOciError('E_NOT_WASM', `${label} is not a WebAssembly module: it does not start with \\0asm`, {
       hint: 'Give a .wasm file, or spell out media types (file:type) to push any file as oras does.',
     });
@@ -134,6 +139,14 @@ function inspectComponent(bytes: Uint8Array, label: string, sha256: string): Was
   };
   if (summary.imports.some((i) => i.name.startsWith('wasi:'))) info.wasi = 'wasip2';
   return info;
+}
+
+/** A `.wat`/`.wast` name, or text that opens with `(module` or `(component` after comments and blanks. */
+function isWasmText(bytes: Uint8Array, label: string): boolean {
+  if (/\.(wat|wast)$/i.test(label)) return true;
+  const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
+  const code = head.replace(/^(?:\s+|;;[^\n]*\n?|\(;[\s\S]*?;\))*/, '');
+  return /^\((module|component)\b/.test(code);
 }
 
 function parseError(label: string, err: unknown): WasmOciError {

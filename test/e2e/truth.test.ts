@@ -164,3 +164,21 @@ test('item 7: a module blob altered in the registry is exit 5 in inspect and ren
   const pulled = await runCli(['pull', ref, '--plain-http', '-o', join(dir, 'out')]);
   assert.equal(pulled.code, integrity, pulled.stderr);
 });
+
+test('rough edges: a missing file, WAT text, a bare registry and a URL scheme each get the error a user needs', async (t) => {
+  const dir = await makeTempDir(t, 'truth-rough');
+  await writeFile(join(dir, 'filter.wat'), ';; a filter\n(module)\n');
+  const missing = await runCli(['inspect', 'missing.wasm'], { cwd: dir });
+  assert.equal(missing.code, ERROR_CODES.E_FILE_NOT_FOUND.exitCode, missing.stderr);
+  assert.match(missing.stderr, /no such file: missing\.wasm/);
+  const wat = await runCli(['push', '--oci-layout', join(dir, 'layout'), 'filter.wat'], { cwd: dir });
+  assert.equal(wat.code, 2, wat.stderr);
+  assert.match(wat.stderr, /WebAssembly text \(WAT\)[\s\S]*wat2wasm filter\.wat -o filter\.wasm/);
+  const bare = await runCli(['pull', 'localhost:5000', '-o', join(dir, 'out')], { cwd: dir });
+  assert.equal(bare.code, 2, bare.stderr);
+  assert.match(bare.stderr, /names a registry but no repository[\s\S]*localhost:5000\/REPOSITORY:TAG/);
+  assert.doesNotMatch(bare.stderr, /docker\.io/);
+  const scheme = await runCli(['pull', 'http://localhost:5000/app:v1', '-o', join(dir, 'out')], { cwd: dir });
+  assert.equal(scheme.code, 2, scheme.stderr);
+  assert.match(scheme.stderr, /no http:\/\/ scheme[\s\S]*--plain-http/);
+});

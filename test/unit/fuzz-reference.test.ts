@@ -82,6 +82,8 @@ const validReference = fc
   .record({ host: fc.option(host, { nil: undefined }), path, tag: fc.option(tag, { nil: undefined }), digest: fc.option(digest, { nil: undefined }) })
   // without a host, a first component with "." (or "localhost") would itself be taken as the host
   .filter((r) => r.host !== undefined || !r.path.includes('/') || !/^(?:[^/]*\.|localhost\/)/.test(r.path))
+  // a bare `localhost`, or a dotted name with a port-like tag, names a registry without a repository
+  .filter((r) => r.host !== undefined || r.path.includes('/') || !(r.path === 'localhost' || (r.path.includes('.') && r.tag !== undefined && /^\d{1,5}$/.test(r.tag))))
   .map((r) => {
     let text = r.host === undefined ? r.path : `${r.host}/${r.path}`;
     if (r.tag !== undefined) text += `:${r.tag}`;

@@ -45,12 +45,16 @@ const VALID: Array<[string, Reference]> = [
   [`example.com/app:${'t'.repeat(128)}`, { registry: 'example.com', repository: 'app', tag: 't'.repeat(128) }],
   // 255 characters exactly: "example.com/" (12) + 243
   [`example.com/${'a'.repeat(243)}`, { registry: 'example.com', repository: 'a'.repeat(243) }],
-  // a bare host:port is docker's "image localhost, tag 5000"
-  ['localhost:5000', { registry: 'docker.io', repository: 'library/localhost', tag: '5000' }],
 ];
 
 // [input, regexp the error message must match]
 const INVALID: Array<[string, RegExp]> = [
+  // docker reads a bare host:port as Docker Hub's "image localhost, tag 5000"; nobody means that (issue 11)
+  ['localhost:5000', /names a registry but no repository/],
+  ['localhost', /names a registry but no repository/],
+  ['registry.example.com:443', /names a registry but no repository/],
+  ['http://localhost:5000/app:v1', /has no http:\/\/ scheme/],
+  ['oci://registry.example.com/app:v1', /has no oci:\/\/ scheme/],
   ['', /empty/],
   ['Foo/bar', /repository name "Foo\/bar" must be lowercase/],
   ['UPPER', /repository name "library\/UPPER" must be lowercase/],

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { inspectFile, inspectReference } from '../../operations/inspect.js';
+import { WasmOciError } from '../../errors.js';
 import { ANNOTATIONS } from '../../oci/media-types.js';
 import type { WasmInfo } from '../../wasm/types.js';
 import type { ConsumerVerdict } from '../../wasm/verdicts.js';
@@ -35,6 +36,11 @@ Examples:
       ctx.json({ file: input, ...result.info });
       renderWasm(ctx, input, result.info);
       return;
+    }
+    if (!flags.ociLayout && looksLikeFilePath(input)) {
+      throw new WasmOciError('E_FILE_NOT_FOUND', `no such file: ${input}`, {
+        hint: 'To inspect an artifact in a registry, name a tag or digest: registry.example.com/repo:tag.',
+      });
     }
     const opened = await openTarget(ctx, input, flags);
     const result = await inspectReference({ target: opened.target, reference: requireRef(opened, input), moduleSizeLimit: flags.moduleSizeLimit, signal: ctx.signal });
@@ -74,6 +80,12 @@ Examples:
     if (result.integrityError) throw result.integrityError;
   });
   return cmd;
+}
+
+/** A path (`./x`, `/x`, `x.wasm`) with no tag or digest is a file the user meant, not a reference. */
+function looksLikeFilePath(input: string): boolean {
+  if (/[:@]/.test(input.split('/').pop() ?? '')) return false;
+  return /\.(wasm|wat|wast)$/i.test(input) || /^(\.{1,2}\/|\/|~)/.test(input);
 }
 
 async function isLocalFile(path: string): Promise<boolean> {
