@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'E_SIZE_LIMIT'
   | 'E_UNSAFE_PATH'
   | 'E_UNSUPPORTED'
+  | 'E_CONSUMER_REFUSED'
   | 'E_MANIFEST_INVALID'
   | 'E_NETWORK'
   | 'E_TLS'
@@ -59,6 +60,7 @@ export const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   E_WASM_LINK: { exitCode: 7, summary: 'the proxy-wasm host (Envoy on V8) refuses to load the module: an import or export it cannot link' },
   E_WASM_TRAP: { exitCode: 7, summary: 'the filter failed while running: a trap, proc_exit, or a callback over its time or memory budget' },
   E_UNSUPPORTED: { exitCode: 7, summary: 'unsupported artifact, media type or operation' },
+  E_CONSUMER_REFUSED: { exitCode: 7, summary: 'with --strict: a consumer the artifact targets would refuse it (Envoy (V8) fails to link the module, Istio cannot fetch it ...)' },
   E_CANCELLED: { exitCode: 130, summary: 'cancelled' },
   E_TEST_FAILED: { exitCode: 1, summary: 'a case of `wasm-oci test` failed' },
   E_INTERNAL: { exitCode: 1, summary: 'unexpected internal error' },

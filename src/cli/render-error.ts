@@ -45,7 +45,7 @@ export function errorDocument(err: WasmOciError): ErrorDocument {
 export function renderError(ctx: CliContext, err: unknown): number {
   const e = toWasmOciError(err);
   const hint = hintFor(e);
-  // A command that already wrote its own document for this outcome (test's results) says so.
+  // A command that already wrote its one document for this outcome (test's results, inspect --strict's verdicts) says so.
   if (ctx.format === 'json' && e.details?.documentWritten !== true) ctx.io.stdout.write(`${JSON.stringify(errorDocument(e), null, 2)}\n`);
   const c = ctx.errColor;
   ctx.io.stderr.write(`${c.red('Error:')} ${e.message}\n`);

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { hasUnknownPusher, type Target } from '../content/interfaces.js';
 import { mapLimit } from '../content/concurrency.js';
 import { isWasmOciError, WasmOciError } from '../errors.js';
@@ -12,6 +13,9 @@ import { orasTitle } from '../pack/oras-style.js';
 import { sniffWasm } from '../wasm/inspect.js';
 import type { PackOptions } from '../pack/types.js';
 import type { WasmInfo } from '../wasm/types.js';
+import type { LinkCheck } from '../wasm/link-check.js';
+import { v8LinkCheck } from '../host/link-check.js';
+import { INSPECT_LIMIT } from '../pack/module-input.js';
 
 export interface PushArtifactOptions {
   target: Target;
@@ -22,6 +26,12 @@ export interface PushArtifactOptions {
   signal?: AbortSignal;
   onProgress?: (desc: Descriptor, done: number) => void;
   onBlob?: (desc: Descriptor, action: 'uploaded' | 'exists') => void;
+  /**
+   * The pre-check of a proxy-wasm module (issue 12 item 4): V8 links it against the host table
+   * before anything is sent. A refusal is a warning (pack.onWarning), or with `strict` the error.
+   */
+  linkCheck?: LinkCheck;
+  strict?: boolean;
 }
 
 export interface PushResult {
@@ -50,6 +60,7 @@ export async function pushArtifact(options: PushArtifactOptions): Promise<PushRe
         hint: 'annotations are stored in the manifest: move large data into a file layer instead',
       });
     }
+    await precheckLink(options, packed.moduleInfo);
     // The solo profile's config is also its first layer: report it under that layer's title.
     const titled = new Map(packed.manifest.layers.map((l) => [l.digest, l]));
     const blobs = packed.blobs.map((b) => ({ ...b, descriptor: titled.get(b.descriptor.digest) ?? b.descriptor }));
@@ -76,6 +87,31 @@ export async function pushArtifact(options: PushArtifactOptions): Promise<PushRe
   } finally {
     await packed.cleanup();
   }
+}
+
+/** Envoy would refuse a module that does not link: say so before the push, not in the mesh. */
+async function precheckLink(options: PushArtifactOptions, info: WasmInfo | undefined): Promise<void> {
+  if (info?.kind !== 'module' || info.proxyWasm === undefined) return;
+  let bytes: Uint8Array | undefined;
+  for (const file of options.pack.files) {
+    const size = await stat(file.path).then((s) => s.size, () => Infinity);
+    if (size > INSPECT_LIMIT) continue;
+    const candidate = new Uint8Array(await readFile(file.path));
+    if (createHash('sha256').update(candidate).digest('hex') === info.sha256) {
+      bytes = candidate;
+      break;
+    }
+  }
+  if (bytes === undefined) return;
+  const link = await (options.linkCheck ?? v8LinkCheck)(bytes);
+  if (link.ok) return;
+  const reasons = link.problems && link.problems.length > 0 ? link.problems.map((p) => p.message).join('; ') : link.reason ?? 'V8 refuses to link it';
+  if (options.strict) {
+    throw new WasmOciError('E_WASM_LINK', `Envoy (V8) refuses the module: ${reasons}`, {
+      hint: 'Nothing was pushed. `wasm-oci inspect FILE` shows each import and export Envoy checks.',
+    });
+  }
+  options.pack.onWarning?.(`Envoy (V8) would refuse the module: ${reasons} (push --strict makes this an error)`);
 }
 
 /** Files at least this large are uploaded while they are hashed, instead of hashed and then uploaded. */

@@ -14,6 +14,10 @@ export interface LinkCheckResult {
   reason?: string;
   /** 'linked' when the module was instantiated against the host's imports, 'compiled' when only compiled. */
   depth?: 'linked' | 'compiled';
+  /** When it linked (host/link-check.ts): each problem with both signatures, the ABI and allocator picked. */
+  problems?: Array<{ subject: string; message: string; expected?: string; actual?: string }>;
+  abiVersion?: string;
+  allocator?: string;
 }
 
 export type LinkCheck = (bytes: Uint8Array) => LinkCheckResult | Promise<LinkCheckResult>;

@@ -20,6 +20,7 @@ import { checkProxyWasm } from './proxy-wasm.js';
 import { parseRuntimeConfig } from './runtime-config.js';
 import type { WasmInfo } from './types.js';
 import { istioVerdictFromRead, type IstioJudgement } from './verdict-istio.js';
+import type { LinkCheckResult } from './link-check.js';
 
 export type Consumer = 'istio' | 'wasme' | 'cncf' | 'proxy-wasm';
 
@@ -36,6 +37,11 @@ export interface ConsumerVerdict {
   notes?: string[];
   /** The module this verdict judged, when the consumer picks its own (Istio). */
   module?: { layerIndex: number; entryName?: string; size: number; sha256: string };
+  /**
+   * The artifact is made for this consumer (its format or its module says so), so a refusal here
+   * fails `inspect --strict`; a refusal by a consumer it is not made for is information only.
+   */
+  targeted?: boolean;
 }
 
 export interface VerdictModule {
@@ -67,6 +73,8 @@ export interface VerdictInput {
   moduleSearched?: boolean;
   /** The module Istio itself would read, and the link check on it: the Istio verdict then judges that. */
   istio?: IstioJudgement;
+  /** The host's link check (V8 against the proxy-wasm import table) on `module`: the proxy-wasm verdict then comes from it. */
+  proxyWasmLink?: LinkCheckResult;
 }
 
 const ISTIO_PLUGIN_FILE = 'plugin.wasm';
@@ -81,7 +89,29 @@ export function evaluateConsumers(input: VerdictInput): ConsumerVerdict[] {
     return (['istio', 'wasme', 'cncf', 'proxy-wasm'] as const).map((consumer) => ({ consumer, ok: false, reasons: [corrupt] }));
   }
   const istio = input.istio !== undefined ? istioVerdictFromRead(input.istio) : istioVerdict(input, module);
-  return [istio, wasmeVerdict(input, module), cncfVerdict(input, module), proxyWasmVerdict(module)];
+  const verdicts = [istio, wasmeVerdict(input, module), cncfVerdict(input, module), proxyWasmVerdict(module, input.proxyWasmLink)];
+  const targets = targetedConsumers(input, module);
+  for (const v of verdicts) v.targeted = targets.has(v.consumer);
+  return verdicts;
+}
+
+/**
+ * Which consumers the artifact is made for (what `inspect --strict` gates on): Istio and wasme
+ * when it carries their formats (the Solo config or module layer; Istio also a tar+gzip image),
+ * CNCF when it carries the CNCF config or an application/wasm layer, and Envoy's proxy-wasm host
+ * whenever the module is a proxy-wasm filter (an ABI export or proxy_* imports).
+ */
+function targetedConsumers(input: VerdictInput, module: ResolvedModule | undefined): Set<Consumer> {
+  const { manifest } = input;
+  const out = new Set<Consumer>();
+  const layerTypes = manifest.layers.map((l) => l.mediaType);
+  const solo = manifest.config.mediaType === MEDIA_TYPES.soloWasmConfig || layerTypes.includes(MEDIA_TYPES.soloWasmLayer);
+  const image = ([MEDIA_TYPES.ociLayerTarGzip, MEDIA_TYPES.dockerLayerTarGzip] as string[]).includes(layerTypes[layerTypes.length - 1] ?? '');
+  if (solo || image) out.add('istio');
+  if (solo) out.add('wasme');
+  if (manifest.config.mediaType === MEDIA_TYPES.cncfWasmConfig || layerTypes.includes(MEDIA_TYPES.cncfWasmLayer)) out.add('cncf');
+  if (module?.info?.proxyWasm !== undefined || input.proxyWasmLink?.abiVersion !== undefined) out.add('proxy-wasm');
+  return out;
 }
 
 interface ResolvedModule extends VerdictModule {
@@ -246,14 +276,32 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined
 // ---------------------------------------------------------------------------------------------------
 // proxy-wasm
 
-function proxyWasmVerdict(module: ResolvedModule | undefined): ConsumerVerdict {
+function proxyWasmVerdict(module: ResolvedModule | undefined, link?: LinkCheckResult): ConsumerVerdict {
   if (module === undefined) return { consumer: 'proxy-wasm', ok: false, reasons: ['no Wasm module was found to check'] };
   if (module.inspectError !== undefined) return { consumer: 'proxy-wasm', ok: false, reasons: [module.inspectError] };
   if (module.info === undefined && module.error !== undefined) return { consumer: 'proxy-wasm', ok: false, reasons: [module.error] };
   if (module.info === undefined) return { consumer: 'proxy-wasm', ok: false, reasons: ['the module was not inspected'] };
+  if (link?.depth === 'linked' && module.info.kind === 'module') return proxyWasmVerdictFromLink(link);
   const proxy = module.info.proxyWasm ?? checkProxyWasm(module.info);
   const verdict: ConsumerVerdict = { consumer: 'proxy-wasm', ok: proxy.problems.length === 0, reasons: [...proxy.problems] };
   const abi = proxy.abiVersions[0];
   if (abi !== undefined) verdict.variant = `ABI ${abi.replaceAll('_', '.')}`;
+  return verdict;
+}
+
+/** Envoy's verdict on a module alone (a local file): no manifest to judge. */
+export function proxyWasmVerdictOfModule(module: VerdictModule, link?: LinkCheckResult): ConsumerVerdict {
+  return proxyWasmVerdict(withInfo(module), link);
+}
+
+/** The verdict from V8 linking the module against the host table (host/link.ts). */
+function proxyWasmVerdictFromLink(link: LinkCheckResult): ConsumerVerdict {
+  const abi = link.abiVersion?.replaceAll('_', '.');
+  const reasons = link.ok ? [] : link.problems && link.problems.length > 0 ? link.problems.map((p) => p.message) : [link.reason ?? 'V8 refuses to link it'];
+  const verdict: ConsumerVerdict = { consumer: 'proxy-wasm', ok: link.ok, reasons };
+  if (abi !== undefined) verdict.variant = `ABI ${abi}`;
+  // proxy-wasm-cpp-host WasmBase::getFunctions: malloc first, then proxy_on_memory_allocate.
+  if (link.allocator !== undefined) verdict.notes = [`Envoy calls ${link.allocator} to allocate in the module (cpp-host takes malloc first, then proxy_on_memory_allocate)`];
+  verdict.summary = link.ok ? `V8 links it against the proxy-wasm host${abi !== undefined ? ` (ABI ${abi})` : ''}` : 'Envoy (V8) refuses it';
   return verdict;
 }

@@ -27,7 +27,8 @@ function manifest(config: Descriptor, layers: Descriptor[], mediaType: string | 
 
 function byConsumer(verdicts: ConsumerVerdict[]): Record<string, ConsumerVerdict> {
   assert.deepEqual(verdicts.map((v) => v.consumer), ['istio', 'wasme', 'cncf', 'proxy-wasm']);
-  return Object.fromEntries(verdicts.map((v) => [v.consumer, v]));
+  // `targeted` (what inspect --strict gates on) is asserted in its own test below.
+  return Object.fromEntries(verdicts.map(({ targeted: _t, ...v }) => [v.consumer, v]));
 }
 
 const SOLO_LAYER_REASON = `could not find the layer of type ${MEDIA_TYPES.soloWasmLayer}`;
@@ -313,4 +314,16 @@ test('proxy-wasm verdict names each broken rule of the module', async () => {
     assert.ok(v['proxy-wasm']!.reasons.some((r) => problem.test(r)), `${fixture}: ${v['proxy-wasm']!.reasons.join('; ')}`);
     assert.equal(v.istio!.ok, true, `${fixture}: Istio's fetcher does not look inside the module`);
   }
+});
+
+test('targeted: a solo artifact holding a filter targets Istio, wasme and Envoy, not CNCF', async () => {
+  const wasm = await readFile(join(examplesDir, 'example-filter.wasm'));
+  const rc = '{"type":"envoy_proxy","abiVersions":["v0.2.1"],"config":{"rootIds":[]}}';
+  const solo = evaluateConsumers({
+    manifestMediaType: MEDIA_TYPES.ociManifest,
+    manifest: manifest(desc(MEDIA_TYPES.soloWasmConfig, rc), [desc(MEDIA_TYPES.soloWasmConfig, rc, 'runtime-config.json'), desc(MEDIA_TYPES.soloWasmLayer, wasm, 'f.wasm')]),
+    module: { bytes: wasm, size: wasm.length, layerIndex: 1, fileName: 'f.wasm' },
+    config: new TextEncoder().encode(rc),
+  } as VerdictInput);
+  assert.deepEqual(solo.filter((v) => v.targeted).map((v) => v.consumer), ['istio', 'wasme', 'proxy-wasm']);
 });

@@ -13,12 +13,14 @@ import { openTarget, requireRef } from '../target.js';
 
 interface InspectFlags extends TargetFlags {
   moduleSizeLimit?: number;
+  strict?: boolean;
 }
 
 export function inspectCommand(getContext: (cmd: Command) => CliContext): Command {
   const cmd = new Command('inspect')
     .description('inspect a local .wasm file, or an artifact in a registry or layout, with a verdict per runtime')
     .argument('<target>', 'a .wasm file, registry/repository:tag|@digest, or with --oci-layout path[:tag|@digest]')
+    .option('--strict', 'exit 7 when a consumer the artifact targets would refuse it (Envoy (V8) fails to link the module, Istio cannot fetch it ...); 0 when it would load')
     .option('--module-size-limit <bytes>', 'largest module accepted, from any module layer or tar (default 268435456, Istio\'s 256 MiB)', (v) => positiveInt(v, '--module-size-limit'));
   addTargetOptions(cmd);
   cmd.addHelpText(
@@ -26,6 +28,7 @@ export function inspectCommand(getContext: (cmd: Command) => CliContext): Comman
     `
 Examples:
   $ wasm-oci inspect examples/example-filter.wasm
+  $ wasm-oci inspect --strict registry.example.com/filters/example:v0.1   # CI gate: exit 7 if refused
   $ wasm-oci inspect --oci-layout ./wasm-store:v0.1
   $ wasm-oci inspect --format json registry.example.com/filters/example:v0.1`,
   );
@@ -33,8 +36,14 @@ Examples:
     const ctx = getContext(self);
     if (!flags.ociLayout && (await isLocalFile(resolvePath(ctx.io.cwd, input)))) {
       const result = await inspectFile(resolvePath(ctx.io.cwd, input));
-      ctx.json({ file: input, ...result.info });
+      const verdicts = result.verdict ? [result.verdict] : [];
+      ctx.json({ file: input, ...result.info, ...(result.link?.depth === 'linked' ? { link: result.link } : {}), verdicts });
       renderWasm(ctx, input, result.info);
+      if (verdicts.length > 0) {
+        ctx.out(`${ctx.color.bold('Verdicts:')}`);
+        for (const v of verdicts) renderVerdict(ctx, v);
+      }
+      if (flags.strict) failIfRefused(ctx, input, verdicts);
       return;
     }
     if (!flags.ociLayout && looksLikeFilePath(input)) {
@@ -78,6 +87,7 @@ Examples:
     ctx.out(`${c.bold('Verdicts:')}`);
     for (const v of result.verdicts) renderVerdict(ctx, v);
     if (result.integrityError) throw result.integrityError;
+    if (flags.strict) failIfRefused(ctx, input, result.verdicts);
   });
   return cmd;
 }
@@ -86,6 +96,14 @@ Examples:
 function looksLikeFilePath(input: string): boolean {
   if (/[:@]/.test(input.split('/').pop() ?? '')) return false;
   return /\.(wasm|wat|wast)$/i.test(input) || /^(\.{1,2}\/|\/|~)/.test(input);
+}
+
+/** --strict: exit 7 (E_CONSUMER_REFUSED) when a consumer the artifact is made for refuses it; the report is already out. */
+function failIfRefused(ctx: CliContext, input: string, verdicts: ConsumerVerdict[]): void {
+  const refused = verdicts.filter((v) => v.targeted && !v.ok);
+  if (refused.length === 0) return;
+  const names = refused.map((v) => CONSUMER_NAMES[v.consumer] ?? v.consumer).join(', ');
+  throw new WasmOciError('E_CONSUMER_REFUSED', `${input}: refused by ${names}`, { details: { documentWritten: true } });
 }
 
 async function isLocalFile(path: string): Promise<boolean> {

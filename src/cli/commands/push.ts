@@ -14,6 +14,7 @@ import { orasPush } from '../oras-json.js';
 import { openTarget } from '../target.js';
 
 interface PushFlags extends TargetFlags {
+  strict?: boolean;
   profile?: 'solo' | 'compat' | 'cncf';
   /** --manifest-config or --config (commander keeps the last long name). */
   config?: string;
@@ -38,7 +39,8 @@ export function pushCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('-a, --annotation <key=value>', 'manifest annotation (repeatable)', collect)
     .option('--annotation-file <file>', 'annotations file in oras JSON shape ($manifest, $config, file titles)')
     .option('--artifact-type <type>', 'artifactType of the manifest')
-    .option('--export-manifest <file>', 'also write the pushed manifest to this file');
+    .option('--export-manifest <file>', 'also write the pushed manifest to this file')
+    .option('--strict', 'refuse (exit 7) a proxy-wasm module that Envoy (V8) would not link; without it, a warning');
   addConcurrencyOption(addTargetOptions(cmd));
   cmd.addHelpText(
     'after',
@@ -87,6 +89,7 @@ Examples:
         tags: opened.tags,
         pack: packOptions,
         concurrency: flags.concurrency,
+        strict: flags.strict === true,
         onProgress: display.onProgress,
         onBlob: (desc, action) => {
           display.result(desc, action === 'uploaded' ? 'Uploaded' : 'Exists');
