@@ -166,20 +166,24 @@ test('--format json: every command prints one document of its documented shape; 
   assert.ok((pushed.blobs as Array<{ action: string }>).every((b) => b.action === 'uploaded' || b.action === 'exists'));
   const layer = ((pushed.blobs as Array<{ digest: string; title?: string }>).find((b) => b.title === 'example-filter.wasm'))!.digest;
 
-  // Independent reads, run side by side.
-  const [pulled, file, inspected, resolved, manifest, manifestDesc, toFile, blob, copied, rendered, exitCodes] = await Promise.all([
-    j(['pull', `${ref}:v1`, '-o', 'out']),
-    j(['inspect', 'example-filter.wasm']),
-    j(['inspect', `${ref}:v1`]),
-    j(['resolve', `${ref}:latest`]),
-    j(['manifest', 'fetch', `${ref}:v1`]),
-    j(['manifest', 'fetch', '--descriptor', `${ref}:v1`]),
-    j(['manifest', 'fetch', '-o', 'manifest.json', `${ref}:v1`]),
-    j(['blob', 'fetch', '-o', 'layer.wasm', `${ref}@${layer}`]),
-    j(['copy', `${ref}:v1`, 'copy-store:c1', '--to-oci-layout']),
-    j(['render', `${ref}:v1`]),
-    j(['exit-codes']),
-  ]);
+  // Independent reads, one after another: each call's leftover check looks at the shared working
+  // directory, where a sibling run side by side would have its temp file in flight.
+  const calls: Array<() => ReturnType<typeof j>> = [
+    () => j(['pull', `${ref}:v1`, '-o', 'out']),
+    () => j(['inspect', 'example-filter.wasm']),
+    () => j(['inspect', `${ref}:v1`]),
+    () => j(['resolve', `${ref}:latest`]),
+    () => j(['manifest', 'fetch', `${ref}:v1`]),
+    () => j(['manifest', 'fetch', '--descriptor', `${ref}:v1`]),
+    () => j(['manifest', 'fetch', '-o', 'manifest.json', `${ref}:v1`]),
+    () => j(['blob', 'fetch', '-o', 'layer.wasm', `${ref}@${layer}`]),
+    () => j(['copy', `${ref}:v1`, 'copy-store:c1', '--to-oci-layout']),
+    () => j(['render', `${ref}:v1`]),
+    () => j(['exit-codes']),
+  ];
+  const results = [];
+  for (const call of calls) results.push(await call());
+  const [pulled, file, inspected, resolved, manifest, manifestDesc, toFile, blob, copied, rendered, exitCodes] = results;
   assert.equal(jsonDoc(ok(pulled, 'pull'), SHAPES.pull!, 'pull').digest, digest);
   jsonDoc(ok(file, 'inspect file'), SHAPES.inspectFile!, 'inspect file');
   const inspectedDoc = jsonDoc(ok(inspected, 'inspect ref'), SHAPES.inspectRef!, 'inspect ref');

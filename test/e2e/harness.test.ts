@@ -253,7 +253,7 @@ test('runCli runs bin/wasm-oci.js with and without a pseudo-terminal', async () 
   const { runCli } = await import('../helpers/cli.js');
   const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   const plain = await runCli(['--version']);
-  assert.deepEqual(plain, { code: 0, stdout: `${version}\n`, stderr: '' });
+  assert.deepEqual(plain, { code: 0, stdout: `${version}\n`, stderr: '', leftovers: [] });
   const tty = await runCli(['--version'], { tty: true });
   assert.equal(tty.code, 0);
   assert.equal(tty.stdout, `${version}\n`, 'the pty output comes back with \\n line ends');

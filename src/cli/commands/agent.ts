@@ -71,8 +71,8 @@ function summarize(ctx: CliContext, status: AgentStatus): void {
 export function agentCommand(getContext: (cmd: Command) => CliContext): Command {
   const cmd = new Command('agent')
     .description('keep a directory of Wasm filter files in sync with a list of references (the node agent of a DaemonSet)')
-    .requiredOption('--config <path>', 'filters to keep: a YAML/JSON file, or a directory as kubelet mounts a ConfigMap (every *.yaml, *.yml, *.json key)')
-    .requiredOption('-o, --output <dir>', 'where each filter is written as NAME.wasm (created if missing)')
+    .option('--config <path>', '(required) filters to keep: a YAML/JSON file, or a directory as kubelet mounts a ConfigMap (every *.yaml, *.yml, *.json key)')
+    .option('-o, --output <dir>', '(required) where each filter is written as NAME.wasm (created if missing)')
     .option('--pull-secrets <dir>', 'mounted kubernetes.io/dockerconfigjson Secrets, one folder each (DIR/NAME/.dockerconfigjson); a filter names its folder as pullSecret')
     .option('--interval <duration>', 'how often each tag is checked, and the config re-read (jittered; e.g. 30s, 1m)', (v) => parseDuration(v, '--interval', 100), 30_000)
     .option('--max-backoff <duration>', 'longest wait between retries of a failing filter', (v) => parseDuration(v, '--max-backoff', 100), 5 * 60_000)
@@ -103,6 +103,9 @@ Examples:
   );
   cmd.action(async (flags: AgentFlags, self: Command) => {
     const ctx = getContext(self);
+    // Checked here, not by commander's requiredOption, so an unknown flag is reported first (cli-ux).
+    if (!flags.config) throw new WasmOciError('E_USAGE', 'agent needs --config PATH (a YAML/JSON file or a ConfigMap directory)');
+    if (!flags.output) throw new WasmOciError('E_USAGE', 'agent needs -o/--output DIR');
     const agentLib = await import('../../agent/index.js');
     const { createRepository, createRegistryContext } = await import('../../registry/index.js');
     const log = logWriter(ctx, flags.logFormat);

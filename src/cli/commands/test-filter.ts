@@ -25,7 +25,7 @@ export function testCommand(getContext: (cmd: Command) => CliContext): Command {
     .description('run a proxy-wasm filter on the cases of a YAML file and check what comes out, for CI before a deploy')
     .argument('<target>', 'a .wasm file, registry/repository:tag|@digest, or with --oci-layout path[:tag|@digest]');
   addFilterSourceOptions(cmd);
-  cmd.requiredOption('--cases <file>', 'the cases: YAML with `cases:` (request, response, config, expect) and optional `defaults:`');
+  cmd.option('--cases <file>', '(required) the cases: YAML with `cases:` (request, response, config, expect) and optional `defaults:`');
   cmd.addHelpText(
     'after',
     `
@@ -48,6 +48,8 @@ Examples:
   );
   cmd.action(async (input: string, flags: TestFlags, self: Command) => {
     const ctx = getContext(self);
+    // Checked here, not by requiredOption, so an unknown flag is reported first (cli-ux).
+    if (!flags.cases) throw new WasmOciError('E_USAGE', 'test needs --cases FILE (YAML with `cases:`)');
     const casesPath = resolvePath(ctx.io.cwd, flags.cases);
     let text: string;
     try {
