@@ -99,3 +99,15 @@ test("oras's aliases reach the same commands; version prints the package's and N
   assert.equal(v.nodeVersion, process.version);
   assert.match(ok(await runCli(['version']), 'version text').stdout, new RegExp(`^Version: +${pkg.version.replace(/\./g, '\\.')}\nNode version: +${process.version}`));
 });
+
+test('blob delete -f removes a blob from the registry; without -f it refuses', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const digest = await pushFilter(reg, 'blobdel:v1');
+  const m = await (await fetch(`${reg.url}/v2/blobdel/manifests/${digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).json() as any;
+  const layer = m.layers[m.layers.length - 1].digest as string;
+  const refused = await runCli(['blob', 'delete', `${reg.host}/blobdel@${layer}`, '--plain-http']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal((await fetch(`${reg.url}/v2/blobdel/blobs/${layer}`, { method: 'HEAD' })).status, 200);
+  ok(await runCli(['blob', 'rm', '-f', `${reg.host}/blobdel@${layer}`, '--plain-http']), 'blob rm -f');
+  assert.equal((await fetch(`${reg.url}/v2/blobdel/blobs/${layer}`, { method: 'HEAD' })).status, 404);
+});

@@ -7,7 +7,7 @@ import { dirname, basename, join, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { WasmOciError } from '../../errors.js';
 import { fetchToFile } from '../../pull/blob-to-file.js';
-import { hasBlobResolver } from '../../content/interfaces.js';
+import { hasBlobResolver, hasDeleter } from '../../content/interfaces.js';
 import type { Descriptor } from '../../oci/types.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, type TargetFlags } from '../options.js';
@@ -59,6 +59,25 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
     ctx.out(`Digest: ${desc.digest}`);
     ctx.json({ reference, path: out, ...desc });
   });
+  // oras blob delete (cmd/oras/root/blob/delete.go): by digest, -f to skip the question; aliases remove, rm.
+  const del = new Command('delete')
+    .aliases(['remove', 'rm'])
+    .description('delete a blob by digest (needs -f/--force off a terminal)')
+    .argument('<reference>', 'registry/repository@sha256:... (or a layout path with --oci-layout)')
+    .option('-f, --force', 'do not ask for confirmation');
+  addTargetOptions(del);
+  del.addHelpText('after', '\nExample:\n  $ wasm-oci blob delete -f registry.example.com/filters/example@sha256:...');
+  del.action(async (reference: string, flags: TargetFlags & { force?: boolean }, self: Command) => {
+    const ctx = getContext(self);
+    const opened = await openTarget(ctx, reference, flags);
+    if (!opened.digest) throw new WasmOciError('E_USAGE', `"${reference}" needs a digest: blob delete NAME@sha256:...`);
+    if (!flags.force) throw new WasmOciError('E_USAGE', `refusing to delete blob ${opened.digest} without confirmation`, { hint: 'pass -f/--force to delete without asking' });
+    if (!hasDeleter(opened.target)) throw new WasmOciError('E_UNSUPPORTED', 'this target cannot delete blobs');
+    const desc = await describeBlob(opened.target, opened.digest);
+    await opened.target.delete(desc, { signal: ctx.signal });
+    ctx.out(`Deleted [${opened.kind}] ${reference}`);
+    ctx.json({ reference, deleted: true, ...desc });
+  });
   blob.addCommand(fetch);
 
   // oras blob push (cmd/oras/root/blob/push.go).
@@ -93,6 +112,7 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
     ctx.json({ reference: `${opened.name}@${descriptor.digest}`, ...descriptor, existed });
   });
   blob.addCommand(push);
+  blob.addCommand(del);
   return blob;
 }
 
