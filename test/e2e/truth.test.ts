@@ -182,3 +182,22 @@ test('rough edges: a missing file, WAT text, a bare registry and a URL scheme ea
   assert.equal(scheme.code, 2, scheme.stderr);
   assert.match(scheme.stderr, /no http:\/\/ scheme[\s\S]*--plain-http/);
 });
+
+test('rough edges: blob fetch -o DIR is refused before the download; pull -o - makes no folder named "-"', async (t) => {
+  const dir = await makeTempDir(t, 'truth-rough-out');
+  await writeFile(join(dir, 'f.wasm'), await readFile(join(examplesDir, 'example-filter.wasm')));
+  const pushed = await runCli(['push', '--oci-layout', `${join(dir, 'l')}:v1`, 'f.wasm'], { cwd: dir });
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const manifest = JSON.parse((await runCli(['manifest', 'fetch', '--oci-layout', `${join(dir, 'l')}:v1`], { cwd: dir })).stdout);
+  const layer = manifest.layers[manifest.layers.length - 1].digest as string;
+  const { mkdir, readdir } = await import('node:fs/promises');
+  await mkdir(join(dir, 'adir'));
+  const toDir = await runCli(['blob', 'fetch', '--oci-layout', `${join(dir, 'l')}@${layer}`, '-o', 'adir'], { cwd: dir });
+  assert.equal(toDir.code, 2, toDir.stderr);
+  assert.match(toDir.stderr, /-o adir is a directory; blob fetch writes one file/);
+  assert.doesNotMatch(toDir.stderr, /EISDIR/);
+  const dash = await runCli(['pull', '--oci-layout', `${join(dir, 'l')}:v1`, '-o', '-'], { cwd: dir });
+  assert.equal(dash.code, 2, dash.stderr);
+  assert.match(dash.stderr, /-o - \(stdout\) is not supported/);
+  assert.ok(!(await readdir(dir)).includes('-'), 'no folder named "-"');
+});

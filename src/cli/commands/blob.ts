@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { Readable } from 'node:stream';
 import { DEFAULT_BLOB_MEDIA_TYPE, pushBlob } from '../../operations/blob-push.js';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -43,6 +43,12 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
       return;
     }
     const out = resolvePath(ctx.io.cwd, flags.output!);
+    // Before the download, not after it: the rename onto a directory would fail with a raw EISDIR.
+    if (await stat(out).then((st) => st.isDirectory(), () => false)) {
+      throw new WasmOciError('E_USAGE', `-o ${flags.output} is a directory; blob fetch writes one file`, {
+        hint: `name the file: -o ${join(flags.output!, 'blob')}`,
+      });
+    }
     const temp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.partial`);
     try {
       await fetchToFile(opened.target, desc, temp, { signal: ctx.signal });

@@ -93,6 +93,12 @@ Examples:
     const ctx = getContext(self);
     const requests = [...references.map(parsePullRequest), ...(flags.fromFile ? await readPullList(resolvePath(ctx.io.cwd, flags.fromFile)) : [])];
     if (requests.length === 0) throw new WasmOciError('E_USAGE', 'pull needs a reference (or --from-file LIST)');
+    // oras and docker take `-` for stdout; pull writes a directory of files, so `-o -` would make a folder named "-".
+    if (flags.output === '-') {
+      throw new WasmOciError('E_USAGE', 'pull writes files into a directory; -o - (stdout) is not supported', {
+        hint: 'to stream one layer to stdout: wasm-oci blob fetch -o - NAME@DIGEST',
+      });
+    }
     const outputDir = resolvePath(ctx.io.cwd, flags.output);
     const cacheDir = flags.cacheDir ?? (ctx.io.env.WASM_OCI_CACHE_DIR || undefined);
     // One registry context per host for the whole run; the password from stdin is read once.
