@@ -115,6 +115,14 @@ export function isWasmOciError(err: unknown, code?: ErrorCode): err is WasmOciEr
   return err instanceof WasmOciError && (code === undefined || err.code === code);
 }
 
+/** What to do about the conditions a user cannot tell from errno text alone (issue 11, rough edges). */
+const FS_HINTS: Record<string, string> = {
+  ENOSPC: 'The disk is full where it writes (the output, the layout, the cache or TMPDIR): free space there, or point -o / --cache-dir / TMPDIR elsewhere.',
+  EDQUOT: 'Your disk quota is used up where it writes: free space, or point -o / --cache-dir / TMPDIR elsewhere.',
+  EROFS: 'That file system is mounted read-only: write somewhere else (-o, --oci-layout, --cache-dir, TMPDIR).',
+  EACCES: 'No permission to write there: choose a directory you own, or fix its permissions.',
+};
+
 const FS_WRITE_CODES = new Set(['EEXIST', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'EDQUOT', 'ENAMETOOLONG']);
 
 /**
@@ -127,7 +135,7 @@ export function fromFsError(err: unknown, what: string): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new WasmOciError('E_FILE_NOT_FOUND', `${what}: no such file or directory`, { cause: err });
   if (code !== undefined && FS_WRITE_CODES.has(code)) {
-    return new WasmOciError('E_INVALID_INPUT', `${what}: ${(err as Error).message}`, { cause: err });
+    return new WasmOciError('E_INVALID_INPUT', `${what}: ${(err as Error).message}`, { cause: err, hint: FS_HINTS[code] });
   }
   return err;
 }

@@ -1,6 +1,6 @@
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { WasmOciError } from '../errors.js';
+import { fromFsError, WasmOciError } from '../errors.js';
 
 /**
  * Path checks for names that come from an artifact (layer titles, tar entries): untrusted input
@@ -49,7 +49,11 @@ export async function resolveOutputRoot(dir: string): Promise<string> {
     await mkdir(dir, { recursive: true });
     return await realpath(dir);
   } catch (err) {
-    throw new WasmOciError('E_INVALID_INPUT', `cannot use output directory ${dir}: ${(err as Error).message}`, { cause: err });
+    // A recursive mkdir reports ENOENT where a plain one says EROFS or EACCES: ask the plain one.
+    const cause = (err as NodeJS.ErrnoException).code === 'ENOENT' ? await mkdir(dir).then(() => err, (plain: unknown) => plain) : err;
+    const typed = fromFsError(cause, `cannot use output directory ${dir}`);
+    if (typed instanceof WasmOciError) throw typed;
+    throw new WasmOciError('E_INVALID_INPUT', `cannot use output directory ${dir}: ${(cause as Error).message}`, { cause });
   }
 }
 
