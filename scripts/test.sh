@@ -87,5 +87,6 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
   status=1
 fi
-echo "tests: $(count pass) passed, $(count fail) failed, $(count skipped) skipped"
+# A test cancelled (a promise that never settled, a timeout) is a failure in this line too.
+echo "tests: $(count pass) passed, $(( $(count fail) + $(count cancelled) )) failed, $(count skipped) skipped"
 exit $status
