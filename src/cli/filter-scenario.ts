@@ -8,6 +8,7 @@ import { fromFsError, WasmOciError } from '../errors.js';
 import type { HeaderPair } from '../host/headers.js';
 import type { HttpCallStub } from '../host/lifecycle.js';
 import type { RunScenario } from '../host/scenario.js';
+import type { ScenarioInput } from '../operations/filter-cases.js';
 
 export interface RequestLine {
   method: string;
@@ -103,23 +104,7 @@ export function stubFromObject(doc: unknown, what: string): HttpCallStub {
   return stub;
 }
 
-export interface ScenarioInput {
-  request?: string;
-  requestHeaders?: HeaderPair[];
-  requestBody?: string[];
-  requestTrailers?: HeaderPair[];
-  responseStatus?: number;
-  responseHeaders?: HeaderPair[];
-  responseBody?: string[];
-  responseTrailers?: HeaderPair[];
-  pluginConfig?: string;
-  vmConfig?: string;
-  rootId?: string;
-  vmId?: string;
-  properties?: Record<string, string>;
-  httpCallResponses?: HttpCallStub[];
-  ticks?: number;
-}
+export type { ScenarioInput };
 
 /** The request curl would send for `curl -v http://AUTHORITY/PATH` (host, user-agent, accept). */
 export function buildScenario(input: ScenarioInput): RunScenario {

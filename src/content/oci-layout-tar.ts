@@ -7,7 +7,7 @@ import { parseDigest, VerifyingStream } from '../oci/digest.js';
 import { ANNOTATIONS, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 import type { BlobResolver, Content, ReferrerLister, TagLister, Target, TargetInfo, TransferOptions } from './interfaces.js';
-import { INDEX_LIMIT_BYTES } from './oci-layout.js';
+import { findTagged, INDEX_LIMIT_BYTES, stripRefName } from './oci-layout.js';
 import { readAll } from './read-all.js';
 import { indexTar, type TarEntry } from './tar-index.js';
 import { layoutReferrers } from './layout-referrers.js';
@@ -112,14 +112,7 @@ export class OciLayoutTarStore implements Target, TagLister, BlobResolver, Refer
       const mediaType = typeof doc?.mediaType === 'string' ? doc.mediaType : Array.isArray(doc?.manifests) ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest;
       return { mediaType, digest: reference, size: entry.size };
     }
-    const hit = index.manifests.find((m) => m.annotations?.[ANNOTATIONS.refName] === reference);
-    if (!hit) {
-      const known = index.manifests.map((m) => m.annotations?.[ANNOTATIONS.refName]).filter(Boolean);
-      throw new WasmOciError('E_NOT_FOUND', `tag "${reference}" not found in ${this.root}`, {
-        hint: known.length ? `tags in this layout: ${known.join(', ')}` : 'the layout has no tags',
-      });
-    }
-    return stripRefName(hit);
+    return findTagged(index, reference, this.root);
   }
 
   async tags(options: { last?: string } = {}): Promise<string[]> {
@@ -157,9 +150,3 @@ function parseJson(bytes: Buffer, what: string): unknown {
   }
 }
 
-function stripRefName(desc: Descriptor): Descriptor {
-  const { annotations, ...rest } = desc;
-  if (!annotations) return { ...rest };
-  const { [ANNOTATIONS.refName]: _ref, ...others } = annotations;
-  return Object.keys(others).length ? { ...rest, annotations: others } : { ...rest };
-}

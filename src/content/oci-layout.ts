@@ -227,14 +227,7 @@ export class OciLayoutStore implements Target, TagLister, Deleter, BlobResolver,
       }
       return { mediaType, digest: reference, size: bytes.length };
     }
-    const hit = index.manifests.find((m) => m.annotations?.[ANNOTATIONS.refName] === reference);
-    if (!hit) {
-      const known = index.manifests.map((m) => m.annotations?.[ANNOTATIONS.refName]).filter(Boolean);
-      throw new WasmOciError('E_NOT_FOUND', `tag "${reference}" not found in ${this.root}`, {
-        hint: known.length ? `tags in this layout: ${known.join(', ')}` : 'the layout has no tags',
-      });
-    }
-    return stripRefName(hit);
+    return findTagged(index, reference, this.root);
   }
 
   async tag(desc: Descriptor, reference: string): Promise<void> {
@@ -341,7 +334,19 @@ function emptyIndex(): ImageIndex {
   return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
 }
 
-function stripRefName(desc: Descriptor): Descriptor {
+/** The descriptor `index.json` lists under tag `reference` (as the spec's ref.name), or E_NOT_FOUND naming the tags there are. */
+export function findTagged(index: ImageIndex, reference: string, root: string): Descriptor {
+  const hit = index.manifests.find((m) => m.annotations?.[ANNOTATIONS.refName] === reference);
+  if (!hit) {
+    const known = index.manifests.map((m) => m.annotations?.[ANNOTATIONS.refName]).filter(Boolean);
+    throw new WasmOciError('E_NOT_FOUND', `tag "${reference}" not found in ${root}`, {
+      hint: known.length ? `tags in this layout: ${known.join(', ')}` : 'the layout has no tags',
+    });
+  }
+  return stripRefName(hit);
+}
+
+export function stripRefName(desc: Descriptor): Descriptor {
   const { annotations, ...rest } = desc;
   if (!annotations) return { ...rest };
   const { [ANNOTATIONS.refName]: _ref, ...others } = annotations;

@@ -7,19 +7,11 @@
  * itself then checks every import of the filter against it at instantiation.
  */
 import type { FunctionSignature, ValType } from './abi.js';
+import { unsignedLeb128 } from '../wasm/binary-reader.js';
 
 const VAL_TYPE_CODES: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c };
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
+const uleb = unsignedLeb128;
 
 const utf8 = new TextEncoder();
 

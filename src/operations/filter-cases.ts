@@ -53,8 +53,8 @@ export interface CaseExpectations {
   metrics?: Record<string, number>;
 }
 
-export interface FilterCase {
-  name: string;
+/** The traffic and configuration of one run: what `run`'s flags and each `test` case give. */
+export interface ScenarioInput {
   request?: string;
   requestHeaders?: HeaderPair[];
   requestBody?: string[];
@@ -70,6 +70,10 @@ export interface FilterCase {
   properties?: Record<string, string>;
   httpCallResponses?: HttpCallStub[];
   ticks?: number;
+}
+
+export interface FilterCase extends ScenarioInput {
+  name: string;
   expect: CaseExpectations;
 }
 

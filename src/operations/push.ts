@@ -94,8 +94,9 @@ async function precheckLink(options: PushArtifactOptions, info: WasmInfo | undef
   if (info?.kind !== 'module' || info.proxyWasm === undefined) return;
   let bytes: Uint8Array | undefined;
   for (const file of options.pack.files) {
-    const size = await stat(file.path).then((s) => s.size, () => Infinity);
-    if (size > INSPECT_LIMIT) continue;
+    // Only the file pack inspected has the module's size: the others are never read here.
+    const size = await stat(file.path).then((s) => s.size, () => -1);
+    if (size !== info.size || size > INSPECT_LIMIT) continue;
     const candidate = new Uint8Array(await readFile(file.path));
     if (createHash('sha256').update(candidate).digest('hex') === info.sha256) {
       bytes = candidate;

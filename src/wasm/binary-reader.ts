@@ -123,3 +123,15 @@ export function readSections(bytes: Uint8Array, headerLength = 8): RawSection[] 
 export function customSectionName(bytes: Uint8Array, section: RawSection): string {
   return new ByteReader(bytes, section.start, section.end).name();
 }
+
+/** Unsigned LEB128, the integer encoding of the Wasm binary format (for the modules we build: link stubs, outlines). */
+export function unsignedLeb128(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}

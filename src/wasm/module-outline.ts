@@ -9,6 +9,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { WasmOciError } from '../errors.js';
+import { BinaryParseError, ByteReader, unsignedLeb128 } from './binary-reader.js';
 import { inspectWasm } from './inspect.js';
 import type { WasmInfo } from './types.js';
 
@@ -44,58 +45,38 @@ function parseError(label: string, message: string): WasmOciError {
   return new WasmOciError('E_WASM_PARSE', `${label} is not a valid WebAssembly module: ${message}`);
 }
 
+/** A u32 LEB128 at the start of `bytes` (ByteReader's rules), as a parse error of this module. */
+function u32At(bytes: Uint8Array, label: string, what: string): { value: number; length: number } {
+  try {
+    const r = new ByteReader(bytes);
+    const value = r.u32();
+    return { value, length: r.pos };
+  } catch (err) {
+    throw parseError(label, `${what}: ${err instanceof BinaryParseError ? err.message : String(err)}`);
+  }
+}
+
 /** id byte, then a u32 LEB128 size (at most 5 bytes). */
 async function readSectionHeader(handle: FileHandle, at: number, fileSize: number, label: string): Promise<SectionHeader> {
   const head = await readAt(handle, at, 6);
   if (head.length < 2) throw parseError(label, `section header truncated at byte ${at}`);
-  let size = 0;
-  for (let i = 0; i < 5; i++) {
-    const byte = head[1 + i];
-    if (byte === undefined) throw parseError(label, `section size truncated at byte ${at + 1}`);
-    size += (byte & 0x7f) * 2 ** (7 * i);
-    if ((byte & 0x80) === 0) {
-      const payloadStart = at + 2 + i;
-      if (payloadStart + size > fileSize) throw parseError(label, `section ${head[0]} of ${size} bytes at byte ${at} runs past the end of the file`);
-      return { id: head[0]!, payloadStart, payloadSize: size };
-    }
-  }
-  throw parseError(label, `section size at byte ${at + 1} is longer than 5 bytes`);
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return out;
+  const size = u32At(head.subarray(1), label, `section size at byte ${at + 1}`);
+  const payloadStart = at + 1 + size.length;
+  if (payloadStart + size.value > fileSize) throw parseError(label, `section ${head[0]} of ${size.value} bytes at byte ${at} runs past the end of the file`);
+  return { id: head[0]!, payloadStart, payloadSize: size.value };
 }
 
 function section(id: number, payload: Uint8Array): Uint8Array {
-  const head = [id, ...leb(payload.length)];
+  const head = [id, ...unsignedLeb128(payload.length)];
   const out = new Uint8Array(head.length + payload.length);
   out.set(head, 0);
   out.set(payload, head.length);
   return out;
 }
 
-/** The function section's count: the number of bodies the code section must have. */
-function functionCount(payload: Uint8Array, label: string): number {
-  let n = 0;
-  for (let i = 0; i < 5; i++) {
-    const byte = payload[i];
-    if (byte === undefined) throw parseError(label, 'function section truncated');
-    n += (byte & 0x7f) * 2 ** (7 * i);
-    if ((byte & 0x80) === 0) return n;
-  }
-  throw parseError(label, 'function count longer than 5 bytes');
-}
-
 /** `count` bodies of `size 3: 0 locals, unreachable, end`. */
 function unreachableBodies(count: number): Uint8Array {
-  const head = leb(count);
+  const head = unsignedLeb128(count);
   const out = new Uint8Array(head.length + count * 4);
   out.set(head, 0);
   for (let i = 0, at = head.length; i < count; i++, at += 4) out.set([0x03, 0x00, 0x00, 0x0b], at);
@@ -124,7 +105,7 @@ export async function outlineModuleFile(path: string, sha256: string, options: {
           throw new WasmOciError('E_SIZE_LIMIT', `${label}: its declarations (imports, exports, types) exceed ${OUTLINE_KEPT_LIMIT} bytes; not inspected`);
         }
         const payload = await readAt(handle, s.payloadStart, s.payloadSize);
-        if (s.id === FUNCTION) functions = functionCount(payload, label);
+        if (s.id === FUNCTION) functions = u32At(payload, label, 'function count').value;
         parts.push(section(s.id, payload));
       } else if (s.id === CODE) {
         parts.push(section(CODE, unreachableBodies(functions)));
@@ -150,15 +131,8 @@ export async function outlineModuleFile(path: string, sha256: string, options: {
 }
 
 function customNameOnly(head: Uint8Array, label: string): Uint8Array {
-  let len = 0;
-  let i = 0;
-  for (; i < 5; i++) {
-    const byte = head[i];
-    if (byte === undefined) throw parseError(label, 'custom section name truncated');
-    len += (byte & 0x7f) * 2 ** (7 * i);
-    if ((byte & 0x80) === 0) break;
-  }
-  const end = i + 1 + len;
+  const len = u32At(head, label, 'custom section name length');
+  const end = len.length + len.value;
   if (end > head.length) throw parseError(label, `custom section name longer than ${CUSTOM_NAME_LIMIT} bytes or past the section's end`);
   return head.subarray(0, end);
 }
