@@ -103,6 +103,13 @@ export async function extractFromTarLayer(
       const hash = new VerifyingStream();
       // Created before any byte moves, so the caller's cleanup never runs before the file exists.
       const handle = await open(tempPath, 'wx', 0o644);
+      // While the open was pending the layer may have failed (a bad CRC at the gzip trailer, a
+      // dropped connection): tar-stream then destroys the entry, and a pipeline attached to an
+      // already destroyed streamx stream never settles, which would hang the pull forever.
+      if (entry.destroyed || extract.destroyed) {
+        await handle.close();
+        throw new Error('the layer stream ended while a temp file was being created');
+      }
       await pipeline(entry, new ByteLimit(max, `tar entry "${name}"`), hash, handle.createWriteStream());
       out.push({ name: base, tempPath, digest: hash.computed!, size: hash.bytes });
     }

@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { extractArtifact } from '../../src/pull/extract.js';
+import { extractFromTarLayer } from '../../src/pull/tar-module.js';
 import { isWasmOciError } from '../../src/errors.js';
 import type { Descriptor, ImageManifest } from '../../src/oci/types.js';
 import { MemoryFetcher } from '../helpers/memory-fetcher.js';
@@ -252,4 +256,44 @@ test('the module size limit applies to every module layer and its hint names the
       return true;
     });
   }
+});
+
+test('a compat layer that fails while plugin.wasm\'s temp file is being created ends the extraction with the layer\'s error instead of hanging', async (t) => {
+  // A slow file system (a busy disk, NFS): open() takes 200 ms. Meanwhile the rest of the layer
+  // arrives and its gzip trailer fails the CRC check, so tar-stream destroys the entry; a pipeline
+  // attached to a destroyed entry afterwards never settled, and the pull hung forever (seen as the
+  // fuzz-tar suite's "Promise resolution is still pending" on CI).
+  const fsp = await import('node:fs/promises');
+  const { syncBuiltinESMExports } = await import('node:module');
+  const realOpen = fsp.default.open;
+  t.mock.method(fsp.default, 'open', async (...args: Parameters<typeof realOpen>) => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return realOpen(...args);
+  });
+  syncBuiltinESMExports();
+  t.after(() => {
+    t.mock.restoreAll();
+    syncBuiltinESMExports();
+  });
+  const dir = await makeTempDir(t);
+  // Stored (level 0) deflate blocks: the tar header comes out of gunzip as soon as it comes in.
+  const tgz = gzipSync(await buildTar([{ name: 'plugin.wasm', body: await moduleBytes() }], { gzip: false }), { level: 0 });
+  tgz[tgz.length - 8] ^= 0xff; // the gzip trailer's CRC32
+  const desc: Descriptor = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${createHash('sha256').update(tgz).digest('hex')}`, size: tgz.length };
+  const source = new Readable({ read() {} });
+  source.push(tgz.subarray(0, 1024)); // the tar header and the start of the module
+  setTimeout(() => {
+    source.push(tgz.subarray(1024));
+    source.push(null);
+  }, 50);
+  const outcome = await Promise.race([
+    extractFromTarLayer(source, desc, { wantModule: true, wantRuntimeConfig: false, moduleSizeLimit: 1 << 20, tempFor: (n) => join(dir, `.${n}.tmp`) }).then(
+      () => 'extracted',
+      (err: unknown) => (err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err)),
+    ),
+    new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 5 s'), 5000).unref()),
+  ]);
+  assert.match(outcome, /^Z_DATA_ERROR: incorrect data check/);
+  // The temp file was created before the failure was seen; the caller's cleanup removes it.
+  assert.deepEqual(await tree(dir), ['.plugin.wasm.tmp']);
 });
