@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_WASM_TRAP'
   | 'E_TEST_FAILED'
   | 'E_FILE_NOT_FOUND'
+  | 'E_LOCAL_WRITE'
   | 'E_AUTH'
   | 'E_FORBIDDEN'
   | 'E_NOT_FOUND'
@@ -61,6 +62,7 @@ export const ERROR_CODES: Record<ErrorCode, ErrorCodeInfo> = {
   E_WASM_TRAP: { exitCode: 7, summary: 'the filter failed while running: a trap, proc_exit, or a callback over its time or memory budget' },
   E_UNSUPPORTED: { exitCode: 7, summary: 'unsupported artifact, media type or operation' },
   E_CONSUMER_REFUSED: { exitCode: 7, summary: 'with --strict: a consumer the artifact targets would refuse it (Envoy (V8) fails to link the module, Istio cannot fetch it ...)' },
+  E_LOCAL_WRITE: { exitCode: 8, summary: 'cannot write on this machine: the disk or the quota is full, the file system is read-only, or permission is denied' },
   E_CANCELLED: { exitCode: 130, summary: 'cancelled' },
   E_TEST_FAILED: { exitCode: 1, summary: 'a case of `wasm-oci test` failed' },
   E_INTERNAL: { exitCode: 1, summary: 'unexpected internal error' },
@@ -123,19 +125,24 @@ const FS_HINTS: Record<string, string> = {
   EACCES: 'No permission to write there: choose a directory you own, or fix its permissions.',
 };
 
-const FS_WRITE_CODES = new Set(['EEXIST', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'EDQUOT', 'ENAMETOOLONG']);
+/** A path that cannot take the write the user asked for: their input, exit 2. */
+const FS_PATH_CODES = new Set(['EEXIST', 'EISDIR', 'ENOTDIR', 'ENAMETOOLONG']);
+/** The machine cannot write (space, quota, mount, permissions): not a usage slip, so its own exit code (8). */
+const FS_MACHINE_CODES = new Set(['EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'EDQUOT']);
 
 /**
- * Types an error from the file system: a missing file is E_FILE_NOT_FOUND, a place we cannot
- * write (permissions, full disk, a directory in the way) E_INVALID_INPUT; anything else is
+ * Types an error from the file system: a missing file is E_FILE_NOT_FOUND, a path in the way (a
+ * directory where a file goes) E_INVALID_INPUT, a machine that cannot write (permissions, a full
+ * disk or quota, a read-only mount) E_LOCAL_WRITE; anything else is
  * returned as is. `what` says which file or directory, for the message.
  */
 export function fromFsError(err: unknown, what: string): unknown {
   if (err instanceof WasmOciError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new WasmOciError('E_FILE_NOT_FOUND', `${what}: no such file or directory`, { cause: err });
-  if (code !== undefined && FS_WRITE_CODES.has(code)) {
-    return new WasmOciError('E_INVALID_INPUT', `${what}: ${(err as Error).message}`, { cause: err, hint: FS_HINTS[code] });
+  if (code !== undefined && FS_MACHINE_CODES.has(code)) {
+    return new WasmOciError('E_LOCAL_WRITE', `${what}: ${(err as Error).message}`, { cause: err, hint: FS_HINTS[code] });
   }
+  if (code !== undefined && FS_PATH_CODES.has(code)) return new WasmOciError('E_INVALID_INPUT', `${what}: ${(err as Error).message}`, { cause: err });
   return err;
 }

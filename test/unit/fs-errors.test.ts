@@ -14,7 +14,17 @@ test('a full disk, a quota, a read-only mount and a permission problem each get 
     const err = Object.assign(new Error(`${code}: something, write`), { code });
     const typed = fromFsError(err, 'cannot write to the OCI layout ./l');
     assert.ok(isWasmOciError(typed), code);
+    // Exit 8, not the usage exit 2 a full disk used to get.
+    assert.equal(typed.code, 'E_LOCAL_WRITE', code);
+    assert.equal(typed.exitCode, 8, code);
     assert.match(typed.message, new RegExp(`cannot write to the OCI layout ./l: ${code}`));
     assert.match(typed.hint ?? '', hint, code);
   }
+});
+
+test('a directory in the way is still the user\'s input (exit 2), with no disk hint', () => {
+  const typed = fromFsError(Object.assign(new Error('EISDIR: illegal operation on a directory'), { code: 'EISDIR' }), 'cannot write ./out');
+  assert.ok(isWasmOciError(typed, 'E_INVALID_INPUT'));
+  assert.equal(typed.exitCode, 2);
+  assert.equal(typed.hint, undefined);
 });
