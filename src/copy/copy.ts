@@ -66,7 +66,7 @@ async function copyChildren(src: ReadOnlyTarget, dst: Target, root: Descriptor, 
   const children = dedupe(childrenOf(bytes, root));
   const manifests = children.filter((c) => isManifestMediaType(c.mediaType) || isIndexMediaType(c.mediaType));
   const blobs = children.filter((c) => !manifests.includes(c));
-  await mapLimit(blobs, options.concurrency ?? 3, (blob) => copyBlob(src, dst, blob, options));
+  await mapLimit(blobs, options.concurrency ?? 3, (blob, _i, signal) => copyBlob(src, dst, blob, { ...options, signal }), { signal: options.signal });
   for (const child of manifests) await copyGraph(src, dst, child, options);
 }
 

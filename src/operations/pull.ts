@@ -67,19 +67,10 @@ export interface PullManyOptions {
  * failure stops the others and is thrown; artifacts already written stay, complete and verified.
  */
 export async function pullArtifacts(items: readonly PullArtifactOptions[], options: PullManyOptions = {}): Promise<PullResult[]> {
-  const stop = new AbortController();
-  const onAbort = (): void => stop.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await mapLimit(items, options.concurrency ?? 4, async (item) => {
-      try {
-        return await pullArtifact({ ...item, signal: item.signal ? AbortSignal.any([item.signal, stop.signal]) : stop.signal });
-      } catch (err) {
-        stop.abort(err);
-        throw err;
-      }
-    });
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-  }
+  return mapLimit(
+    items,
+    options.concurrency ?? 4,
+    (item, _i, signal) => pullArtifact({ ...item, signal: item.signal ? AbortSignal.any([item.signal, signal]) : signal }),
+    { signal: options.signal },
+  );
 }

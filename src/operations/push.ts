@@ -64,16 +64,16 @@ export async function pushArtifact(options: PushArtifactOptions): Promise<PushRe
     // The solo profile's config is also its first layer: report it under that layer's title.
     const titled = new Map(packed.manifest.layers.map((l) => [l.digest, l]));
     const blobs = packed.blobs.map((b) => ({ ...b, descriptor: titled.get(b.descriptor.digest) ?? b.descriptor }));
-    const results = await mapLimit(blobs, options.concurrency ?? 3, async (blob) => {
+    const results = await mapLimit(blobs, options.concurrency ?? 3, async (blob, _i, blobSignal) => {
       if (earlyDigests.has(blob.descriptor.digest)) return { descriptor: blob.descriptor, action: 'uploaded' as const };
-      if (await target.exists(blob.descriptor, { signal })) {
+      if (await target.exists(blob.descriptor, { signal: blobSignal })) {
         options.onBlob?.(blob.descriptor, 'exists');
         return { descriptor: blob.descriptor, action: 'exists' as const };
       }
-      await target.push(blob.descriptor, blob.content, { signal, onProgress: options.onProgress });
+      await target.push(blob.descriptor, blob.content, { signal: blobSignal, onProgress: options.onProgress });
       options.onBlob?.(blob.descriptor, 'uploaded');
       return { descriptor: blob.descriptor, action: 'uploaded' as const };
-    });
+    }, { signal });
     const desc = packed.manifestDescriptor;
     await storeRoot(target, desc, packed.manifestBytes, options.tags, false, signal);
     return {
@@ -139,7 +139,7 @@ async function pushLargeFilesInOnePass(options: PushArtifactOptions): Promise<Ma
     else if (sniffWasm(await readHead(file.path, 8)) === undefined) continue;
     large.push({ ...file, size });
   }
-  await mapLimit(large, options.concurrency ?? 3, async (file) => {
+  await mapLimit(large, options.concurrency ?? 3, async (file, _i, fileSignal) => {
     const pending = {
       mediaType: file.mediaType ?? 'application/octet-stream',
       digest: `pending:${file.path}`,
@@ -148,16 +148,16 @@ async function pushLargeFilesInOnePass(options: PushArtifactOptions): Promise<Ma
     };
     try {
       const desc = await target.pushUnknown(pending.mediaType, createReadStream(file.path, { highWaterMark: 256 * 1024 }), {
-        signal,
+        signal: fileSignal,
         size: file.size,
         onProgress: options.onProgress ? (_d, done) => options.onProgress!(pending, done) : undefined,
       });
       early.set(file.path, { digest: desc.digest, size: desc.size });
       options.onBlob?.(pending, 'uploaded');
     } catch (err) {
-      if (signal?.aborted || !isWasmOciError(err) || !['E_NETWORK', 'E_REGISTRY'].includes(err.code)) throw err;
+      if (fileSignal.aborted || !isWasmOciError(err) || !['E_NETWORK', 'E_REGISTRY'].includes(err.code)) throw err;
       options.pack.onWarning?.(`one-pass upload of ${file.path} failed (${err.message}); uploading it the ordinary way`);
     }
-  });
+  }, { signal });
   return early;
 }

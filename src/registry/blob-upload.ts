@@ -141,20 +141,48 @@ export async function uploadBlob(ctx: RegistryContext, repository: string, desc:
   const ectx = errCtx(ctx, repository, desc);
   const progress = options.onProgress ? (done: number) => options.onProgress!(desc, done) : undefined;
   const session = await startUpload(ctx, repository, options.scopes, options.signal, ectx);
-  if (desc.size <= options.monolithicMaxBytes) {
-    const res = await finishUpload(ctx, session.location, desc.digest, slice(content, 0, desc.size, true, progress), desc.size, options, ectx);
-    if (res.status !== 413) {
-      await checkCreated(res, desc.digest, ectx);
+  const live = { location: session.location };
+  try {
+    if (desc.size <= options.monolithicMaxBytes) {
+      const res = await finishUpload(ctx, session.location, desc.digest, slice(content, 0, desc.size, true, progress), desc.size, options, ectx);
+      if (res.status !== 413) {
+        await checkCreated(res, desc.digest, ectx);
+        return;
+      }
+      await discardBody(res.body);
+      ctx.onDebug?.('registry refused a single PUT of this size (413); uploading in chunks');
+      await cancelSession(ctx, live.location, options.scopes);
+      const again = await startUpload(ctx, repository, options.scopes, options.signal, ectx);
+      live.location = again.location;
+      await uploadChunks(ctx, live, desc, content, Math.max(again.minChunk, Math.min(options.chunkSize, 16 * 1024 * 1024)), options, ectx, progress);
       return;
     }
-    await discardBody(res.body);
-    ctx.onDebug?.('registry refused a single PUT of this size (413); uploading in chunks');
-    const again = await startUpload(ctx, repository, options.scopes, options.signal, ectx);
-    await uploadChunks(ctx, again.location, desc, content, Math.max(again.minChunk, Math.min(options.chunkSize, 16 * 1024 * 1024)), options, ectx, progress);
-    return;
+    await uploadChunks(ctx, live, desc, content, Math.max(session.minChunk, options.chunkSize), options, ectx, progress);
+  } catch (err) {
+    await cancelSession(ctx, live.location, options.scopes);
+    throw err;
   }
-  await uploadChunks(ctx, session.location, desc, content, Math.max(session.minChunk, options.chunkSize), options, ectx, progress);
 }
+
+/**
+ * DELETE on an upload session that will not be finished (a cancelled push, a failed chunk): the
+ * distribution spec's "Canceling an upload" (`DELETE /v2/<name>/blobs/uploads/<reference>`), so
+ * the registry frees what it holds now instead of when its upload purger runs (Distribution's
+ * default: sessions older than a week). Best effort and bounded: the caller's signal may already
+ * be aborted (Ctrl-C), so the request gets its own short timeout, and its failure is not the
+ * error the user needs to see.
+ */
+async function cancelSession(ctx: RegistryContext, location: URL, scopes: string[]): Promise<void> {
+  try {
+    const res = await ctx.auth.request({ method: 'DELETE', url: location, scopes, once: true, signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
+    await discardBody(res.body);
+    ctx.onDebug?.(`cancelled the upload session (DELETE ${res.status})`);
+  } catch {
+    /* an abandoned session expires on its own */
+  }
+}
+
+const CANCEL_TIMEOUT_MS = 3000;
 
 /** Where the registry says the session stands: `Range: 0-N` means N+1 bytes are in. */
 function rangeEnd(res: AuthResponse): number | undefined {
@@ -162,8 +190,9 @@ function rangeEnd(res: AuthResponse): number | undefined {
   return m ? Number(m[1]) + 1 : undefined;
 }
 
-async function uploadChunks(ctx: RegistryContext, start: URL, desc: Descriptor, content: Content, chunkSize: number, options: UploadOptions, ectx: ErrorContext, progress?: (done: number) => void): Promise<void> {
-  let location = start;
+/** `live.location` follows the newest Location, so a failure cancels the session where it stands. */
+async function uploadChunks(ctx: RegistryContext, live: { location: URL }, desc: Descriptor, content: Content, chunkSize: number, options: UploadOptions, ectx: ErrorContext, progress?: (done: number) => void): Promise<void> {
+  let location = live.location;
   let offset = 0;
   let stalls = 0;
   while (offset < desc.size) {
@@ -187,13 +216,13 @@ async function uploadChunks(ctx: RegistryContext, start: URL, desc: Descriptor, 
       const status = await ctx.auth.request({ method: 'GET', url: location, scopes: options.scopes, signal: options.signal });
       await expectStatus(status, [204, 202], ectx);
       await discardBody(status.body);
-      location = uploadLocation(status, ctx.origin);
+      location = live.location = uploadLocation(status, ctx.origin);
       offset = rangeEnd(status) ?? 0;
       continue;
     }
     await expectStatus(res, [202], ectx);
     await discardBody(res.body);
-    location = uploadLocation(res, ctx.origin);
+    location = live.location = uploadLocation(res, ctx.origin);
     const end = rangeEnd(res);
     offset = end !== undefined && end < offset + length ? end : offset + length;
   }
@@ -238,18 +267,25 @@ export async function uploadUnknown(ctx: RegistryContext, repository: string, me
   } catch (err) {
     body.destroy();
     source.destroy();
+    await cancelSession(ctx, session.location, options.scopes);
     throw err;
   }
-  await piped;
-  await expectStatus(res, [202], ectx);
-  await discardBody(res.body);
-  const location = uploadLocation(res, ctx.origin);
-  const digest = hasher.computed;
-  if (!digest) throw new WasmOciError('E_INTERNAL', 'upload finished without a computed digest');
-  const desc: Descriptor = { mediaType, digest, size: hasher.bytes };
-  const put = await finishUpload(ctx, location, digest, undefined, 0, options, { ...ectx, reference: digest });
-  await checkCreated(put, digest, ectx);
-  return desc;
+  let location = session.location;
+  try {
+    await piped;
+    await expectStatus(res, [202], ectx);
+    await discardBody(res.body);
+    location = uploadLocation(res, ctx.origin);
+    const digest = hasher.computed;
+    if (!digest) throw new WasmOciError('E_INTERNAL', 'upload finished without a computed digest');
+    const desc: Descriptor = { mediaType, digest, size: hasher.bytes };
+    const put = await finishUpload(ctx, location, digest, undefined, 0, options, { ...ectx, reference: digest });
+    await checkCreated(put, digest, ectx);
+    return desc;
+  } catch (err) {
+    await cancelSession(ctx, location, options.scopes);
+    throw err;
+  }
 }
 
 /**

@@ -20,6 +20,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Read buffer of the response body (undici's default is 64 KiB). */
   highWaterMark?: number;
+  /** Sent once, never retried: a best-effort request (cancelling an upload) whose failure nobody waits for. */
+  once?: boolean;
 }
 
 export interface HttpResponse {

@@ -88,7 +88,7 @@ export function createRetryingClient(inner: HttpClient, options: RetryOptions = 
   const clock = options.clock ?? systemClock;
   return {
     async request(req: HttpRequest): Promise<HttpResponse> {
-      const replayable = isReplayable(req.body);
+      const replayable = req.once !== true && isReplayable(req.body);
       for (let attempt = 1; ; attempt++) {
         const last = !replayable || attempt >= policy.maxAttempts;
         let res: HttpResponse;

@@ -254,5 +254,6 @@ test('a registry refusing one big PUT (413) gets the blob in PATCH chunks instea
   const repo = createRepository({ registry: srv.host, repository: 'a', plainHttp: true, clock: fakeClock() });
   t.after(() => repo.close());
   await repo.push(blobDesc(blob), blob);
-  assert.deepEqual(srv.requests.map((r) => r.method), ['POST', 'PUT', 'POST', 'PATCH', 'PUT']);
+  // The refused session is cancelled (DELETE) before the chunked one opens.
+  assert.deepEqual(srv.requests.map((r) => r.method), ['POST', 'PUT', 'DELETE', 'POST', 'PATCH', 'PUT']);
 });

@@ -92,6 +92,8 @@ test('a request whose body cannot be replayed is not retried', async (t) => {
   t.after(() => repo.close());
   await assert.rejects(repo.pushUnknown('application/octet-stream', Readable.from([Buffer.from('hello')])), isCode('E_REGISTRY'));
   assert.equal(srv.requests.filter((r) => r.method === 'PATCH').length, 1);
+  // The failed session is cancelled with one DELETE, itself never retried.
+  assert.equal(srv.requests.filter((r) => r.method === 'DELETE').length, 1);
   assert.deepEqual(clock.sleeps, []);
 });
 
