@@ -1,11 +1,11 @@
-import { lstat, rename } from 'node:fs/promises';
+import { lstat, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Fetcher } from '../content/interfaces.js';
 import { fromFsError, isWasmOciError, WasmOciError } from '../errors.js';
 import { LIMITS } from '../oci/media-types.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { fetchToFile } from './blob-to-file.js';
-import { planExtraction, type ExtractJob } from './extract-plan.js';
+import { planExtraction, RUNTIME_CONFIG_FILE_NAME, type ExtractJob } from './extract-plan.js';
 import { moduleOverLimit } from './module-limit.js';
 import { prepareParent, resolveOutputRoot } from './safe-path.js';
 import { extractFromTarLayer, loadTarStream } from './tar-module.js';
@@ -178,6 +178,7 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
       await rename(p.tempPath, p.finalPath);
       temps.release(p.tempPath);
     }
+    await dropStaleRuntimeConfig(root, pending, options.onWarning);
   } catch (err) {
     await temps.removeAll();
     throw normalizeError(err, undefined, options.signal);
@@ -194,4 +195,19 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
 function orderOf(jobs: readonly ExtractJob[], p: Pending): number {
   const i = jobs.findIndex((j) => j.desc.digest === p.file.layerDigest && (j.kind === 'tar' || j.name === p.file.name));
   return i < 0 ? jobs.length : i;
+}
+
+/**
+ * runtime-config.json describes the module beside it (wasme writes and reads the two as one
+ * filter). A pull that writes a module without one would otherwise leave an earlier pull's config
+ * describing a module that is no longer the one there (issue 11: two pulls into one directory
+ * mixed them). Removed only at the output root, only when this pull wrote a module and no config.
+ */
+async function dropStaleRuntimeConfig(root: string, pending: readonly Pending[], onWarning?: (message: string) => void): Promise<void> {
+  if (!pending.some((p) => p.isModule) || pending.some((p) => p.file.name === RUNTIME_CONFIG_FILE_NAME)) return;
+  const stale = join(root, RUNTIME_CONFIG_FILE_NAME);
+  const st = await lstat(stale).catch(() => undefined);
+  if (st === undefined || st.isDirectory()) return;
+  await unlink(stale);
+  onWarning?.(`removed ${RUNTIME_CONFIG_FILE_NAME} left in the output directory by an earlier pull: it described another module, and this artifact has none`);
 }

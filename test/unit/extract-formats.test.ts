@@ -141,3 +141,39 @@ test('an existing file at the target is replaced by the verified one', async (t)
   assert.deepEqual(await readFile(join(out, 'example-filter.wasm')), await readFile(MODULE));
   assert.deepEqual(await readdir(out), ['example-filter.wasm']);
 });
+
+test('a second pull into the same directory does not leave the first artifact\'s runtime-config.json beside its module', async (t) => {
+  const dir = await makeTempDir(t);
+  const out = join(dir, 'out');
+  const first = await packed({ files: [{ path: MODULE }], profile: 'compat', runtimeConfig: RUNTIME_CONFIG, tempDir: dir });
+  await extractArtifact({ manifest: first.manifest, fetcher: first.fetcher, outputDir: out });
+  assert.deepEqual((await readdir(out)).sort(), ['plugin.wasm', 'runtime-config.json']);
+  // Another filter, packed without a runtime config: plugin.wasm is replaced, the old config goes.
+  const other = Buffer.from(await readFile(MODULE));
+  other[other.length - 1] ^= 1;
+  const tgz = await buildTar([{ name: 'plugin.wasm', body: other }]);
+  const fetcher = new MemoryFetcher();
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: fetcher.add(Buffer.from('{}'), 'application/vnd.oci.image.config.v1+json'),
+    layers: [fetcher.add(tgz, 'application/vnd.oci.image.layer.v1.tar+gzip')],
+  };
+  const warnings: string[] = [];
+  await extractArtifact({ manifest, fetcher, outputDir: out, onWarning: (m) => warnings.push(m) });
+  assert.deepEqual(await readdir(out), ['plugin.wasm']);
+  assert.deepEqual(await readFile(join(out, 'plugin.wasm')), other);
+  assert.ok(warnings.some((w) => /removed runtime-config\.json/.test(w)), warnings.join('\n'));
+  // A pull that brings its own config replaces it; one without a module leaves it alone.
+  await extractArtifact({ manifest: first.manifest, fetcher: first.fetcher, outputDir: out });
+  const docs = new MemoryFetcher();
+  const notes: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: docs.add(Buffer.from('{}'), 'application/vnd.oci.empty.v1+json'),
+    layers: [docs.add(Buffer.from('notes'), 'text/plain', { 'org.opencontainers.image.title': 'NOTES.txt' })],
+  };
+  await extractArtifact({ manifest: notes, fetcher: docs, outputDir: out });
+  assert.deepEqual((await readdir(out)).sort(), ['NOTES.txt', 'plugin.wasm', 'runtime-config.json']);
+  assert.deepEqual(await readFile(join(out, 'runtime-config.json')), await readFile(RUNTIME_CONFIG));
+});
