@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites and the benchmark use: a real CNCF
 # Distribution registry, skopeo as an independent client, wabt for test modules, real
-# credential helpers, a keychain (gnome-keyring on D-Bus), pass/gnupg, and libsecret so
-# keytar can build. Idempotent: it only calls apt-get when something is missing.
+# credential helpers, a forward proxy (tinyproxy, for HTTPS_PROXY/HTTP_PROXY), a keychain
+# (gnome-keyring on D-Bus), pass/gnupg, and libsecret so keytar can build.
+# Idempotent: it only calls apt-get when something is missing.
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -19,6 +20,7 @@ have gnome-keyring-daemon || need+=(gnome-keyring)
 have docker-credential-pass || need+=(golang-docker-credential-helpers)
 have pass || need+=(pass)
 have gpg || need+=(gnupg)
+have tinyproxy || need+=(tinyproxy)
 [ -x /usr/bin/time ] || need+=(time)
 dpkg -s libsecret-1-dev >/dev/null 2>&1 || need+=(libsecret-1-dev)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -27,6 +27,7 @@ export { generateRuntimeConfig, parseRuntimeConfig } from './wasm/runtime-config
 export { evaluateConsumers, type ConsumerVerdict } from './wasm/verdicts.js';
 export type * from './wasm/types.js';
 export { createRepository, createRegistry, type RemoteRepository, type RepositoryOptions } from './registry/index.js';
+export { proxyConfigFromEnv, type ProxyConfig } from './registry/proxy-env.js';
 export { createCredentialStore, login, logout } from './credentials/index.js';
 export type { Credential, CredentialFunc } from './credentials/types.js';
 export * from './render/index.js';

@@ -67,7 +67,7 @@ export async function openTarget(ctx: CliContext, input: string, flags: TargetFl
     ? undefined
     : {
         registry: parsed.registry,
-        ...(await transportOptions(flags, parsed.registry)),
+        ...(await transportOptions(flags, parsed.registry, ctx.io.env)),
         credentials: await credentialsFor(ctx, flags, options, parsed.registry),
         onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
         onWarning: (msg: string) => ctx.warn(msg),
@@ -115,12 +115,14 @@ export function isPlainHttp(flags: Pick<TargetFlags, 'plainHttp'>, registry: str
 }
 
 /** Everything the transport of one registry takes from the flags: scheme, TLS, client certificate, -H, --resolve. */
-export async function transportOptions(flags: TargetFlags, registry: string): Promise<Pick<HttpClientOptions, 'plainHttp' | 'insecure' | 'ca' | 'cert' | 'key' | 'headers' | 'resolve'>> {
+export async function transportOptions(flags: TargetFlags, registry: string, env: NodeJS.ProcessEnv): Promise<Pick<HttpClientOptions, 'plainHttp' | 'insecure' | 'ca' | 'cert' | 'key' | 'headers' | 'resolve' | 'proxy'>> {
   if ((flags.certFile === undefined) !== (flags.keyFile === undefined)) {
     throw new WasmOciError('E_USAGE', '--cert-file and --key-file go together', { hint: 'give the client certificate and its private key' });
   }
-  const { parseHeaders, parseResolve } = await import('../registry/connection.js');
+  const [{ parseHeaders, parseResolve }, { proxyConfigFromEnv }] = await Promise.all([import('../registry/connection.js'), import('../registry/proxy-env.js')]);
   return {
+    // HTTPS_PROXY, HTTP_PROXY, NO_PROXY (and lower case) as Go's client reads them.
+    proxy: proxyConfigFromEnv(env),
     plainHttp: isPlainHttp(flags, registry),
     insecure: flags.insecure === true,
     ca: flags.caFile ? await readCaFile(flags.caFile) : undefined,
@@ -220,7 +222,7 @@ export async function openRegistry(ctx: CliContext, input: string, flags: Target
   const { createRegistry } = await import('../registry/index.js');
   const registry = createRegistry({
     registry: host,
-    ...(await transportOptions(flags, host)),
+    ...(await transportOptions(flags, host, ctx.io.env)),
     credentials: await credentialsFor(ctx, flags, {}, host),
     onDebug: ctx.debug ? (line: string) => ctx.trace(line) : undefined,
     onWarning: (msg: string) => ctx.warn(msg),

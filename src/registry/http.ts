@@ -4,6 +4,7 @@ import { Agent, type Dispatcher } from './undici-core.js';
 import { WasmOciError, isWasmOciError } from '../errors.js';
 import { REDACTED, redactHeader, redactUrl } from './redact.js';
 import { createConnector, type ResolveRule } from './connection.js';
+import { createProxySelector, type ChosenProxy, type ProxyConfig, type ProxyConfigFromEnv } from './proxy-env.js';
 
 /** A body that can be sent again: bytes, or a factory that opens the source anew on each attempt. */
 export type BodyFactory = () => Readable | Promise<Readable>;
@@ -58,6 +59,13 @@ export interface HttpClientOptions {
   onDebug?: (line: string) => void;
   /** Longest wait for response headers, and longest silence inside a body (default 60 s). */
   timeoutMs?: number;
+  /**
+   * Forward proxies for registry and token traffic; `proxyConfigFromEnv(process.env)` gives what
+   * HTTPS_PROXY, HTTP_PROXY and NO_PROXY say. Not read from the environment by the library itself.
+   * Ignored when `dispatcher` is given. `--resolve` rules apply to direct connections only: through
+   * a proxy, the proxy resolves the registry's name.
+   */
+  proxy?: ProxyConfig & Partial<Pick<ProxyConfigFromEnv, 'sources'>>;
 }
 
 /** undici waits 300 s by default; a stalled registry should become a retried network error sooner. */
@@ -103,13 +111,15 @@ function collect(err: unknown, depth = 0, acc: { codes: string[]; messages: stri
 }
 
 /** Turns an undici / socket / TLS failure into a WasmOciError with a hint a user can act on. */
-export function mapNetworkError(err: unknown, url: URL, plainHttp: boolean, signal?: AbortSignal): WasmOciError {
+export function mapNetworkError(err: unknown, url: URL, plainHttp: boolean, signal?: AbortSignal, via?: ChosenProxy): WasmOciError {
   if (isWasmOciError(err)) return err;
   if (signal?.aborted) return new WasmOciError('E_CANCELLED', 'request cancelled', { cause: err });
   const { codes, messages } = collect(err);
   const text = messages.join('; ');
   const where = `${url.protocol}//${url.host}`;
   const has = (c: string): boolean => codes.includes(c);
+  const proxyError = mapProxyError(err, url, codes, text, via);
+  if (proxyError) return proxyError;
   if (has('ABORT_ERR') || has('UND_ERR_ABORTED')) return new WasmOciError('E_CANCELLED', 'request cancelled', { cause: err });
   if (has('ERR_SSL_WRONG_VERSION_NUMBER') || has('ERR_SSL_PACKET_LENGTH_TOO_LONG') || /wrong version number|packet length too long/i.test(text)) {
     return new WasmOciError('E_NETWORK', `${where} does not speak HTTPS (the server answered the TLS handshake in plain HTTP)`, {
@@ -137,6 +147,43 @@ export function mapNetworkError(err: unknown, url: URL, plainHttp: boolean, sign
   return new WasmOciError('E_NETWORK', `network error talking to ${where}: ${messages[0] ?? 'unknown error'}`, {
     cause: err, hint, details: { retryable: true, codes },
   });
+}
+
+/**
+ * Failures of the proxy itself, told apart from the registry's: a refused CONNECT (undici aborts
+ * the request with "Proxy response (N) !== 200 when HTTP Tunneling"), a 407, and, when a proxy
+ * was chosen, a connection refused or a name not resolved (the only host dialled is the proxy).
+ */
+function mapProxyError(err: unknown, url: URL, codes: string[], text: string, via?: ChosenProxy): WasmOciError | undefined {
+  const proxyName = via ? `the proxy ${redactUrl(via.url).replace(/\/$/, '')} (${via.variable})` : 'the proxy';
+  const target = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  const bypass = via ? `add ${url.hostname} to NO_PROXY to connect directly` : undefined;
+  const tunnel = /Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(text);
+  const status = tunnel ? Number(tunnel[1]) : /Proxy Authentication Required \(407\)/.test(text) ? 407 : undefined;
+  if (status === 407) {
+    return new WasmOciError('E_AUTH', `${proxyName} requires authentication (HTTP 407)`, {
+      cause: err, status, hint: `give the proxy's credentials in ${via?.variable ?? 'the proxy URL'}: http://USER:PASSWORD@HOST:PORT`, details: { retryable: false, proxy: true },
+    });
+  }
+  if (status !== undefined) {
+    return new WasmOciError('E_NETWORK', `${proxyName} refused to open a tunnel to ${target} (HTTP ${status})`, {
+      cause: err, status, hint: bypass ?? 'check what the proxy allows (many allow CONNECT to port 443 only)',
+      details: { retryable: status === 502 || status === 503 || status === 504, proxy: true },
+    });
+  }
+  if (!via) return undefined;
+  if (codes.includes('UND_ERR_PRX_TLS')) {
+    return new WasmOciError('E_TLS', `TLS failure talking to ${proxyName}: ${text}`, { cause: err, hint: 'use --ca-file FILE or --insecure', details: { retryable: false, proxy: true } });
+  }
+  if (codes.includes('ECONNREFUSED')) {
+    return new WasmOciError('E_NETWORK', `connection refused by ${proxyName}, on the way to ${target}`, {
+      cause: err, hint: `is the proxy running? or ${bypass}`, details: { retryable: false, proxy: true },
+    });
+  }
+  if (codes.includes('ENOTFOUND') || codes.includes('EAI_AGAIN')) {
+    return new WasmOciError('E_NETWORK', `cannot resolve ${proxyName}`, { cause: err, hint: `check ${via.variable}, or ${bypass}`, details: { retryable: codes.includes('EAI_AGAIN'), proxy: true } });
+  }
+  return undefined;
 }
 
 /** Builds the undici Agent: keep-alive connection reuse per origin, TLS options as oras spells them. */
@@ -171,8 +218,30 @@ function debugHeaders(headers: Record<string, string>, custom: Record<string, st
  * them itself so it can drop Authorization across origins), errors mapped, debug lines redacted.
  */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
-  const ownAgent = options.dispatcher ? undefined : createAgent(options);
-  const dispatcher: Dispatcher = options.dispatcher ?? ownAgent!;
+  const injected = options.dispatcher;
+  const selector = !injected && options.proxy ? createProxySelector(options.proxy) : undefined;
+  let direct: Agent | undefined;
+  // One ProxyAgent per proxy and target scheme (tunnel for https, absolute form for http).
+  const proxied = new Map<string, Promise<Dispatcher>>();
+  const route = async (url: URL): Promise<{ dispatcher: Dispatcher; via?: ChosenProxy }> => {
+    if (injected) return { dispatcher: injected };
+    const via = selector?.forUrl(url);
+    if (!via) return { dispatcher: (direct ??= createAgent(options)) };
+    const scheme = url.protocol === 'https:' ? 'https:' : 'http:';
+    const key = `${scheme} ${via.url.href}`;
+    let agent = proxied.get(key);
+    if (!agent) {
+      agent = import('./proxy-dispatcher.js').then(({ createProxyAgent }) => createProxyAgent(via.url, scheme, {
+        insecure: options.insecure,
+        ...(options.ca !== undefined ? { ca: [...rootCertificates, ...[options.ca].flat().map(String)] } : {}),
+        cert: options.cert,
+        key: options.key,
+        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      }));
+      proxied.set(key, agent);
+    }
+    return { dispatcher: await agent, via };
+  };
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
   const plainHttp = options.plainHttp ?? false;
   const debug = options.onDebug;
@@ -184,11 +253,14 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       // The request's own headers win: a -H cannot replace the protocol's Accept or Range.
       const headers: Record<string, string> = { 'user-agent': userAgent, ...custom, ...lowerKeys(req.headers ?? {}) };
       if (req.signal?.aborted) throw new WasmOciError('E_CANCELLED', 'request cancelled');
+      // Routed before the body is opened: nothing to close if the proxy module fails to load.
+      const { dispatcher, via } = await route(url);
       let body: string | Uint8Array | Readable | undefined;
       if (typeof req.body === 'function') body = await req.body();
       else body = req.body;
       const started = Date.now();
-      debug?.(`> ${req.method} ${redactUrl(url)}${debugHeaders(headers, custom)}`);
+      const through = via ? ` via proxy ${redactUrl(via.url).replace(/\/$/, '')} (${via.variable})` : '';
+      debug?.(`> ${req.method} ${redactUrl(url)}${debugHeaders(headers, custom)}${through}`);
       try {
         const res = await dispatcher.request({
           origin: url.origin,
@@ -203,13 +275,14 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         return { status: res.statusCode, headers: res.headers, body: res.body, url };
       } catch (err) {
         if (body instanceof Readable) body.destroy();
-        const mapped = mapNetworkError(err, url, plainHttp, req.signal);
+        const mapped = mapNetworkError(err, url, plainHttp, req.signal, via);
         debug?.(`< ${mapped.code} ${req.method} ${redactUrl(url)} (${Date.now() - started} ms): ${mapped.message}`);
         throw mapped;
       }
     },
     async close(): Promise<void> {
-      if (ownAgent) await ownAgent.close();
+      const own: Dispatcher[] = [...(direct ? [direct] : []), ...(await Promise.all(proxied.values()))];
+      await Promise.all(own.map((d) => d.close()));
     },
   };
 }

@@ -22,4 +22,5 @@ export { fetchManifest, resolveManifest, pushManifest, MANIFEST_ACCEPT_HEADER } 
 export { listTags } from './tag-list.js';
 export { listReferrers, referrersTag } from './referrers.js';
 export { createRepository, isManifestRoute, checkReference, type RemoteRepository, type RepositoryOptions } from './repository.js';
+export { proxyConfigFromEnv, parseProxyUrl, createProxySelector, type ProxyConfig, type ProxyConfigFromEnv, type ProxySelector, type ChosenProxy } from './proxy-env.js';
 export { createRegistry, type RemoteRegistry, type RegistryOptions } from './registry.js';

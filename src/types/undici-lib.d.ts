@@ -17,8 +17,13 @@ declare module 'undici/lib/core/connect.js' {
   const buildConnectorImpl: typeof buildConnector;
   export default buildConnectorImpl;
 }
-declare module 'undici/lib/dispatcher/env-http-proxy-agent.js' {
-  import type { EnvHttpProxyAgent } from 'undici';
-  const EnvHttpProxyAgentImpl: typeof EnvHttpProxyAgent;
-  export default EnvHttpProxyAgentImpl;
+declare module 'undici/lib/dispatcher/proxy-agent.js' {
+  import type { ProxyAgent } from 'undici';
+  const ProxyAgentImpl: typeof ProxyAgent;
+  export default ProxyAgentImpl;
+}
+declare module 'undici/lib/dispatcher/pool.js' {
+  import type { Pool } from 'undici';
+  const PoolImpl: typeof Pool;
+  export default PoolImpl;
 }

@@ -31,12 +31,17 @@ export interface StartDistributionOptions {
   issuer?: Omit<TokenIssuerOptions, 'username' | 'password' | 'tls'>;
   /** TLS modes: require a client certificate (`http.tls.clientcas`); one is made and returned. */
   clientCert?: boolean;
+  /**
+   * Address to listen on (default 127.0.0.1). A proxy test needs another one: clients that follow
+   * Go's rules never send loopback traffic through a proxy. The TLS certificate covers it.
+   */
+  listenHost?: string;
   /** When given, the registry (and its issuer) is stopped after the test. */
   t?: CleanupContext;
 }
 
 export interface RunningRegistry {
-  /** `127.0.0.1:PORT` */
+  /** `127.0.0.1:PORT` (or the `listenHost` asked for) */
   host: string;
   port: number;
   /** `http://127.0.0.1:PORT` or `https://...` */
@@ -87,12 +92,12 @@ function installExitHook(): void {
 }
 
 /** A port that was free a moment ago: listen on 0, read it, close. Callers retry on EADDRINUSE. */
-export async function findFreePort(): Promise<number> {
+export async function findFreePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, host, () => {
       const { port } = srv.address() as AddressInfo;
       srv.close(() => resolve(port));
     });
@@ -183,7 +188,7 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
     let caFile: string | undefined;
     let client: Awaited<ReturnType<typeof makeSelfSignedCert>> | undefined;
     if (tls) {
-      const cert = await makeSelfSignedCert(dataDir, 'registry');
+      const cert = await makeSelfSignedCert(dataDir, 'registry', undefined, opts.listenHost ? [opts.listenHost] : []);
       (config.http as Record<string, unknown>).tls = { certificate: cert.certFile, key: cert.keyFile };
       caPem = cert.certPem;
       caFile = cert.certFile;
@@ -193,7 +198,7 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
       }
       if (token) {
         // The issuer serves HTTPS with the same cert: an HTTP realm behind an HTTPS registry is a downgrade clients refuse.
-        issuer = await startTokenIssuer({ ...opts.issuer, username, password, tls: { certPem: cert.certPem, keyPem: cert.keyPem } });
+        issuer = await startTokenIssuer({ ...opts.issuer, username, password, tls: { certPem: cert.certPem, keyPem: cert.keyPem }, ...(opts.listenHost ? { host: opts.listenHost } : {}) });
       }
     }
     if (htpasswd) {
@@ -203,20 +208,21 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
       config.auth = { htpasswd: { realm: 'test', path: file } };
     }
     if (token) {
-      issuer ??= await startTokenIssuer({ ...opts.issuer, username, password });
+      issuer ??= await startTokenIssuer({ ...opts.issuer, username, password, ...(opts.listenHost ? { host: opts.listenHost } : {}) });
       const bundle = join(dataDir, 'issuer.pem');
       await writeFile(bundle, issuer.certPem);
       config.auth = { token: { realm: issuer.realm, service: issuer.service, issuer: issuer.issuer, rootcertbundle: bundle } };
     }
 
+    const listenHost = opts.listenHost ?? '127.0.0.1';
     for (let attempt = 0; ; attempt++) {
-      const port = await findFreePort();
-      (config.http as Record<string, unknown>).addr = `127.0.0.1:${port}`;
+      const port = await findFreePort(listenHost);
+      (config.http as Record<string, unknown>).addr = `${listenHost}:${port}`;
       const configFile = join(dataDir, 'config.yml');
       // JSON is YAML; Distribution's go-yaml reads it as is.
       await writeFile(configFile, JSON.stringify(config, null, 2));
       try {
-        return await launch({ port, configFile, dataDir, mode, tls, caPem, caFile, username, password, issuer, client, t: opts.t });
+        return await launch({ listenHost, port, configFile, dataDir, mode, tls, caPem, caFile, username, password, issuer, client, t: opts.t });
       } catch (err) {
         if (err instanceof AddressInUse && attempt < 5) continue;
         throw err;
@@ -232,7 +238,7 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
 class AddressInUse extends Error {}
 
 interface LaunchArgs {
-  port: number; configFile: string; dataDir: string; mode: RegistryMode; tls: boolean;
+  listenHost: string; port: number; configFile: string; dataDir: string; mode: RegistryMode; tls: boolean;
   caPem?: string; caFile?: string; username?: string; password?: string; issuer?: TokenIssuer;
   client?: { certFile: string; keyFile: string; certPem: string; keyPem: string };
   t?: CleanupContext;
@@ -264,7 +270,7 @@ async function launch(a: LaunchArgs): Promise<RunningRegistry> {
     }
   };
 
-  const url = `${a.tls ? 'https' : 'http'}://127.0.0.1:${a.port}`;
+  const url = `${a.tls ? 'https' : 'http'}://${a.listenHost}:${a.port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (exited) {
@@ -288,7 +294,7 @@ async function launch(a: LaunchArgs): Promise<RunningRegistry> {
 
   let stopped: Promise<void> | undefined;
   const reg: RunningRegistry = {
-    host: `127.0.0.1:${a.port}`,
+    host: `${a.listenHost}:${a.port}`,
     port: a.port,
     url,
     mode: a.mode,

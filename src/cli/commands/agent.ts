@@ -127,7 +127,7 @@ Examples:
       const key = `${host}\0${plainHttp ?? ''}\0${filter.pullSecret ?? ''}`;
       let c = contexts.get(key);
       if (!c) {
-        const transport = await transportOptions(flags, host);
+        const transport = await transportOptions(flags, host, ctx.io.env);
         c = createRegistryContext({
           registry: host,
           ...transport,

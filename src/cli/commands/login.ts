@@ -155,7 +155,7 @@ Examples:
     const ctx = getContext(self);
     const registry = await registryHostOf(input);
     const credential = await gatherCredential(ctx, flags);
-    const transport = await transportOptions(flags, registry);
+    const transport = await transportOptions(flags, registry, ctx.io.env);
     const [{ login }, { createCredentialStore }] = await Promise.all([
       import('../../credentials/login.js'),
       import('../../credentials/store.js'),
