@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { hasUnknownPusher, type Target } from '../content/interfaces.js';
 import { mapLimit } from '../content/concurrency.js';
+import { fileStamp, type FileDigestMemo } from '../content/digest-memo.js';
 import { isWasmOciError, WasmOciError } from '../errors.js';
 import { ANNOTATIONS, LIMITS } from '../oci/media-types.js';
 import { storeRoot } from '../copy/copy.js';
@@ -32,6 +33,8 @@ export interface PushArtifactOptions {
    */
   linkCheck?: LinkCheck;
   strict?: boolean;
+  /** Digests of big files from earlier pushes: an unchanged one is asked about (HEAD) instead of sent again. */
+  digestMemo?: FileDigestMemo;
 }
 
 export interface PushResult {
@@ -49,8 +52,8 @@ export interface PushResult {
  */
 export async function pushArtifact(options: PushArtifactOptions): Promise<PushResult> {
   const { target, signal } = options;
-  const early = await pushLargeFilesInOnePass(options);
-  const packed = await pack({ ...options.pack, digests: early });
+  const { uploaded: early, known } = await pushLargeFilesInOnePass(options);
+  const packed = await pack({ ...options.pack, digests: new Map([...known, ...early]) });
   const earlyDigests = new Set([...early.values()].map((d) => d.digest));
   try {
     // Registries (distribution's 4 MiB manifest limit) and every reader, ours included, refuse a
@@ -122,13 +125,15 @@ export const SINGLE_PASS_MIN_BYTES = 64 * 1024 * 1024;
  * Uploads each large file of the artifact in one pass (the target hashes it on the way) before
  * the manifest is built from the digests that come back: a second read of a 1 GiB layer costs as
  * much as a sixth of the upload. The price is no "exists" check for those files (it needs the
- * digest first). A failure here is not fatal: the file then goes the ordinary, retried way.
+ * digest first), except for a file the digest memo knows unchanged since an earlier push: that
+ * one takes the ordinary path, HEAD first. A failure here is not fatal: the file then goes the ordinary, retried way.
  * The compat profile is left out: its layer is a tar built from the file, not the file.
  */
-async function pushLargeFilesInOnePass(options: PushArtifactOptions): Promise<Map<string, { digest: string; size: number }>> {
-  const early = new Map<string, { digest: string; size: number }>();
+async function pushLargeFilesInOnePass(options: PushArtifactOptions): Promise<{ uploaded: Map<string, FileDigest>; known: Map<string, FileDigest> }> {
+  const early = new Map<string, FileDigest>();
+  const known = new Map<string, FileDigest>();
   const { target, signal } = options;
-  if (!hasUnknownPusher(target) || packStyleOf(options.pack) === 'compat') return early;
+  if (!hasUnknownPusher(target) || packStyleOf(options.pack) === 'compat') return { uploaded: early, known };
   const style = packStyleOf(options.pack);
   const large: Array<{ path: string; mediaType?: string; size: number }> = [];
   for (const file of options.pack.files) {
@@ -137,6 +142,12 @@ async function pushLargeFilesInOnePass(options: PushArtifactOptions): Promise<Ma
     // pack() refuses these; they must not be uploaded first (leaving an orphan blob behind).
     if (style === 'oras') orasTitle(file.path);
     else if (sniffWasm(await readHead(file.path, 8)) === undefined) continue;
+    // Hashed by an earlier push and unchanged since: the ordinary path asks the registry first.
+    const memo = await options.digestMemo?.lookup(file.path);
+    if (memo !== undefined && memo.size === size) {
+      known.set(file.path, memo);
+      continue;
+    }
     large.push({ ...file, size });
   }
   await mapLimit(large, options.concurrency ?? 3, async (file, _i, fileSignal) => {
@@ -147,17 +158,24 @@ async function pushLargeFilesInOnePass(options: PushArtifactOptions): Promise<Ma
       annotations: { [ANNOTATIONS.title]: file.path },
     };
     try {
+      const stamp = options.digestMemo ? await fileStamp(file.path) : undefined;
       const desc = await target.pushUnknown(pending.mediaType, createReadStream(file.path, { highWaterMark: 256 * 1024 }), {
         signal: fileSignal,
         size: file.size,
         onProgress: options.onProgress ? (_d, done) => options.onProgress!(pending, done) : undefined,
       });
       early.set(file.path, { digest: desc.digest, size: desc.size });
+      if (stamp !== undefined) await options.digestMemo!.remember(file.path, stamp, desc.digest);
       options.onBlob?.(pending, 'uploaded');
     } catch (err) {
       if (fileSignal.aborted || !isWasmOciError(err) || !['E_NETWORK', 'E_REGISTRY'].includes(err.code)) throw err;
       options.pack.onWarning?.(`one-pass upload of ${file.path} failed (${err.message}); uploading it the ordinary way`);
     }
   }, { signal });
-  return early;
+  return { uploaded: early, known };
+}
+
+interface FileDigest {
+  digest: string;
+  size: number;
 }

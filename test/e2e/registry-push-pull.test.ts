@@ -146,3 +146,41 @@ test('a layer of 64 MiB or more is uploaded in one pass (streamed PATCH hashed o
   assert.equal(pulled.code, 0, pulled.stderr);
   assert.equal(sha256(await readFile(join(dir, 'out', 'big.bin'))), sha256(big));
 });
+
+test('a second push of the same unchanged 64 MiB file asks the registry first (HEAD) and sends nothing; a changed file is sent again', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  const { randomBytes } = await import('node:crypto');
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { countRequests } = await import('../helpers/distribution.js');
+  const home = join(dir, 'home');
+  await mkdir(home);
+  const env = { HOME: home };
+  const big = randomBytes(64 * 1024 * 1024 + 7);
+  await writeFile(join(dir, 'big.bin'), big);
+  // The memo records a file only once its last change is 2 s old (git's racy-clean rule).
+  await new Promise((r) => setTimeout(r, 2100));
+  const first = await runCli(['push', `${reg.host}/memo:v1`, '--plain-http', 'big.bin:application/octet-stream'], { cwd: dir, env });
+  assert.equal(first.code, 0, first.stderr);
+  const patches = () => countRequests(reg, { method: 'PATCH', pathIncludes: '/memo/blobs/uploads/' });
+  const puts = () => countRequests(reg, { method: 'PUT', pathIncludes: '/memo/blobs/uploads/' });
+  assert.equal(await patches(), 1);
+  const putsAfterFirst = await puts();
+
+  const second = await runCli(['push', `${reg.host}/memo:v2`, '--plain-http', 'big.bin:application/octet-stream'], { cwd: dir, env });
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /^Exists +big\.bin/m);
+  assert.equal(await patches(), 1, 'no second upload of the 64 MiB file');
+  assert.equal(await puts(), putsAfterFirst, 'no blob upload at all (the config exists too)');
+  assert.equal(await countRequests(reg, { method: 'HEAD', pathIncludes: `sha256:${sha256(big)}` }), 1, 'one exists check');
+
+  // Same size, new bytes: the stamps changed, so the file is hashed while sent, as the first time.
+  big[0] ^= 0xff;
+  await writeFile(join(dir, 'big.bin'), big);
+  const third = await runCli(['push', `${reg.host}/memo:v3`, '--plain-http', 'big.bin:application/octet-stream'], { cwd: dir, env });
+  assert.equal(third.code, 0, third.stderr);
+  assert.match(third.stdout, /^Uploaded +big\.bin/m);
+  assert.equal(await patches(), 2);
+  const layer = JSON.parse(await skopeoInspectRaw(`docker://${reg.host}/memo:v3`, skopeoOptsFor(reg))).layers[0];
+  assert.equal(layer.digest, `sha256:${sha256(big)}`, 'the new content, not the remembered digest');
+});

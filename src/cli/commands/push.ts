@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import { createFileDigestMemo } from '../../content/digest-memo.js';
 import { WasmOciError } from '../../errors.js';
 import { pushArtifact } from '../../operations/push.js';
 import type { PackOptions } from '../../pack/types.js';
@@ -90,6 +92,7 @@ Examples:
         pack: packOptions,
         concurrency: flags.concurrency,
         strict: flags.strict === true,
+        digestMemo: createFileDigestMemo(digestMemoDir(ctx.io.env)),
         onProgress: display.onProgress,
         onBlob: (desc, action) => {
           display.result(desc, action === 'uploaded' ? 'Uploaded' : 'Exists');
@@ -121,4 +124,10 @@ Examples:
     ctx.out(`Digest: ${result.descriptor.digest}`);
   });
   return cmd;
+}
+
+/** The user's cache directory (XDG), where the launcher keeps V8's code cache too. */
+function digestMemoDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return join(base, 'wasm-oci', 'file-digests');
 }
