@@ -3,7 +3,9 @@
 // that the tests meant to guard each one fail (issue 16 item 6). Every mutation is a precise
 // search/replace on src/ applied in a scratch copy of the tracked files (node_modules linked), so
 // the working tree is never touched, even on Ctrl-C. Each copy is rebuilt and only the named test
-// files run (--test-concurrency=1). Prints `mutations: N tried, N caught`; exits 1 unless all caught.
+// files run (--test-concurrency=1). A mutation with `figure` is caught only when the tests fail
+// AND their output shows that figure (the README's figures must be what fails, not just some
+// test). Prints `mutations: N tried, N caught`; exits 1 unless all caught.
 // `node scripts/mutate.mjs NAME...` runs only the named mutations.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,11 @@ import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** name, the file, the exact text (must occur once), its replacement, the tests meant to catch it. */
+/**
+ * name, the file, the exact text (must occur once), its replacement, the tests meant to catch it,
+ * and optionally `figure`: a pattern the tests' output must match for the mutation to count as
+ * caught (the summary line whose figure the README quotes).
+ */
 const MUTATIONS = [
   {
     name: 'redaction: Authorization printed in --debug',
@@ -64,6 +70,22 @@ const MUTATIONS = [
     replace: 'void all;',
     tests: ['dist/test/e2e/hostile.test.js'], pattern: 'digest',
   },
+  {
+    name: 'retries: switched off (one attempt a request, no resumed download)',
+    file: 'src/registry/retry.ts',
+    search: '  maxAttempts: 5,\n  baseDelayMs: 250,',
+    replace: '  maxAttempts: 1,\n  baseDelayMs: 250,',
+    tests: ['dist/test/e2e/fault-campaign.test.js'],
+    figure: /faults: \d+ injected over \d+ rounds: \d+ survived, \d+ failed cleanly, [1-9]\d* violations.*/,
+  },
+  {
+    name: 'blobs before manifest: push ignores a failed blob upload and PUTs the manifest anyway',
+    file: 'src/operations/push.ts',
+    search: 'await target.push(blob.descriptor, blob.content, { signal: blobSignal, onProgress: options.onProgress });',
+    replace: 'await target.push(blob.descriptor, blob.content, { signal: blobSignal, onProgress: options.onProgress }).catch(() => undefined);',
+    tests: ['dist/test/e2e/fault-campaign.test.js'],
+    figure: /violation: round \d+ [^\n]*manifest PUT \S+ arrived before the registry confirmed/,
+  },
 ];
 
 const only = process.argv.slice(2);
@@ -110,9 +132,14 @@ for (const m of selected) {
   const args = ['--test', '--test-concurrency=1', '--test-reporter=spec', ...(m.pattern ? ['--test-name-pattern', m.pattern] : []), ...m.tests];
   const run = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, TMPDIR: tmpdir() } });
   const failedLine = /^ℹ fail (\d+)$/m.exec(run.stdout)?.[1] ?? '?';
-  if (run.status !== 0) {
+  const output = `${run.stdout}\n${run.stderr}`;
+  const figure = m.figure ? m.figure.exec(output)?.[0] : undefined;
+  if (run.status !== 0 && m.figure && figure === undefined) {
+    missed.push(m.name);
+    console.log(`✗ NOT caught by its figure: ${m.name}: tests fail, but no output matches ${m.figure}`);
+  } else if (run.status !== 0) {
     caught++;
-    console.log(`✓ caught: ${m.name} (${failedLine} failing in ${m.tests.map((t) => t.split('/').pop()).join(', ')})`);
+    console.log(`✓ caught: ${m.name} (${failedLine} failing in ${m.tests.map((t) => t.split('/').pop()).join(', ')})${figure ? `: ${figure.trim()}` : ''}`);
   } else {
     missed.push(m.name);
     console.log(`✗ NOT caught: ${m.name}: ${m.tests.join(' ')} pass with it`);

@@ -11,6 +11,7 @@ import {
 } from '../helpers/fault-campaign.js';
 import { isBlobGet, isManifestRequest, isUpload, startFaultProxy, type RequestInfo, type SeenRequest } from '../helpers/fault-proxy.js';
 import { examplesDir } from '../helpers/paths.js';
+import { blobsBeforeManifest } from '../helpers/push-order.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { ERROR_CODES } from '../../src/errors.js';
 
@@ -20,7 +21,13 @@ import { ERROR_CODES } from '../../src/errors.js';
 //   pull: the exact bytes, or a clear `Error:` line, exit 5 (integrity) or 6 (network), and
 //         nothing at all left in the output directory;
 //   push: done, or failed with an `Error:` line, and no tag (asked of the registry directly,
-//         not through the proxy) pointing at a manifest one of whose blobs is missing.
+//         not through the proxy) pointing at a manifest one of whose blobs is missing; and, on
+//         the proxy's record, no manifest PUT before the registry confirmed every blob it names
+//         (Distribution refuses such a manifest itself, so the tag check alone cannot see it);
+//   both: where the round's faults stay within the retry budget (5 attempts a request,
+//         DEFAULT_RETRY_POLICY in src/registry/retry.ts; a cut download resumed as often), the
+//         operation must succeed, and where no attempt can get through it must fail. An unmet
+//         expectation is a violation like the others.
 // The seed is printed; FAULT_SEED=N replays a campaign, FAULT_ROUNDS=K changes its length.
 
 const FILTER = join(examplesDir, 'example-filter.wasm');
@@ -42,7 +49,14 @@ interface Facts {
 }
 
 type Op = 'pull' | 'push';
-interface Scenario { op: Op; name: string; faults: (p: Prng, f: Facts) => PlannedFault[] }
+/**
+ * What the round must end in: 'success' where every fault is one a retry or a resume gets past
+ * (at most 3 of them, within the 5 attempts), 'failure' where every attempt is refused, 'either'
+ * where the product may refuse rather than fetch again (a corrupt or cut-short body fails its
+ * digest: exit 5, the bytes never kept).
+ */
+type Due = 'success' | 'failure' | 'either';
+interface Scenario { op: Op; name: string; due: Due; faults: (p: Prng, f: Facts) => PlannedFault[] }
 
 const blobGetOf = (digest: string) => (r: RequestInfo): boolean => isBlobGet(r) && r.path.endsWith(digest);
 const manifestGet = and(isManifestRequest, method('GET'));
@@ -77,62 +91,62 @@ function burst(p: Prng, match: (r: RequestInfo) => boolean, where: string): Plan
 
 const SCENARIOS: Scenario[] = [
   // ---- pulls (of an artifact pushed straight to the registry beforehand) ----
-  { op: 'pull', name: 'reset inside a blob', faults: (p, f) => {
+  { op: 'pull', name: 'reset inside a blob', due: 'success', faults: (p, f) => {
     const b = pickBlob(p, f);
     return Array.from({ length: p.int(1, 3) }, () => {
       const at = p.int(1, b.size - 1);
       return { rule: { match: blobGetOf(b.digest), fault: { kind: 'reset-mid-body', afterBytes: at }, times: 1 }, label: `reset ${b.label} after ${at} B` };
     });
   } },
-  { op: 'pull', name: 'reset right after the headers of a blob', faults: (p, f) => {
+  { op: 'pull', name: 'reset right after the headers of a blob', due: 'success', faults: (p, f) => {
     const b = pickBlob(p, f);
     const times = p.int(1, 2);
     return [{ rule: { match: blobGetOf(b.digest), fault: { kind: 'reset-mid-body', afterBytes: 0 }, times }, label: `${times}x reset ${b.label} after 0 B` }];
   } },
-  { op: 'pull', name: 'a reset on every blob request', faults: (p, f) => {
+  { op: 'pull', name: 'a reset on every blob request', due: 'failure', faults: (p, f) => {
     const at = p.int(1, 64 * 1024);
     return [{ rule: { match: blobGetOf(f.module.digest), fault: { kind: 'reset-mid-body', afterBytes: at } }, label: `reset every module GET after ${at} B` }];
   } },
-  { op: 'pull', name: 'reset inside the manifest', faults: (p, f) => {
+  { op: 'pull', name: 'reset inside the manifest', due: 'success', faults: (p, f) => {
     const at = p.int(0, f.manifestSize - 1);
     const times = p.int(1, 2);
     return [{ rule: { match: manifestGet, fault: { kind: 'reset-mid-body', afterBytes: at }, times }, label: `${times}x reset manifest GET after ${at} B` }];
   } },
-  { op: 'pull', name: 'truncated blob', faults: (p, f) => {
+  { op: 'pull', name: 'truncated blob', due: 'success', faults: (p, f) => {
     const b = pickBlob(p, f);
     return Array.from({ length: p.int(1, 2) }, () => {
       const at = p.int(1, b.size - 1);
       return { rule: { match: blobGetOf(b.digest), fault: { kind: 'truncate', afterBytes: at }, times: 1 }, label: `truncate ${b.label} at ${at} B` };
     });
   } },
-  { op: 'pull', name: 'truncated manifest', faults: (p, f) => {
+  { op: 'pull', name: 'truncated manifest', due: 'either', faults: (p, f) => {
     const at = p.int(0, f.manifestSize - 1);
     return [{ rule: { match: manifestGet, fault: { kind: 'truncate', afterBytes: at }, times: 1 }, label: `truncate manifest GET at ${at} B` }];
   } },
-  { op: 'pull', name: 'stalled blob', faults: (p, f) => {
+  { op: 'pull', name: 'stalled blob', due: 'success', faults: (p, f) => {
     const b = pickBlob(p, f);
     const ms = p.int(200, 2500);
     return [{ rule: { match: blobGetOf(b.digest), fault: { kind: 'stall', ms }, times: 1 }, label: `stall ${b.label} GET ${ms} ms` }];
   } },
-  { op: 'pull', name: 'stalled manifest', faults: (p) => {
+  { op: 'pull', name: 'stalled manifest', due: 'success', faults: (p) => {
     const ms = p.int(200, 2500);
     return [{ rule: { match: isManifestRequest, fault: { kind: 'stall', ms }, times: 1 }, label: `stall manifest request ${ms} ms` }];
   } },
-  { op: 'pull', name: '429/503 burst on a blob', faults: (p, f) => {
+  { op: 'pull', name: '429/503 burst on a blob', due: 'success', faults: (p, f) => {
     const b = pickBlob(p, f);
     return burst(p, blobGetOf(b.digest), `${b.label} GET`);
   } },
-  { op: 'pull', name: '429/503 burst on the manifest', faults: (p) => burst(p, isManifestRequest, 'manifest HEAD/GET') },
-  { op: 'pull', name: 'corrupt blob', faults: (p, f) => {
+  { op: 'pull', name: '429/503 burst on the manifest', due: 'success', faults: (p) => burst(p, isManifestRequest, 'manifest HEAD/GET') },
+  { op: 'pull', name: 'corrupt blob', due: 'either', faults: (p, f) => {
     const b = pickBlob(p, f);
     const at = p.int(0, b.size - 1);
     return [{ rule: { match: blobGetOf(b.digest), fault: { kind: 'corrupt-body', atByte: at }, times: 1 }, label: `flip ${b.label} byte ${at}` }];
   } },
-  { op: 'pull', name: 'corrupt manifest', faults: (p, f) => {
+  { op: 'pull', name: 'corrupt manifest', due: 'either', faults: (p, f) => {
     const at = p.int(0, f.manifestSize - 1);
     return [{ rule: { match: manifestGet, fault: { kind: 'corrupt-body', atByte: at }, times: 1 }, label: `flip manifest byte ${at}` }];
   } },
-  { op: 'pull', name: 'mixed: manifest burst, then a reset and a truncation inside the module', faults: (p, f) => {
+  { op: 'pull', name: 'mixed: manifest burst, then a reset and a truncation inside the module', due: 'success', faults: (p, f) => {
     const a = p.int(1, f.module.size - 1);
     const b = p.int(1, f.module.size - 1);
     return [
@@ -142,29 +156,29 @@ const SCENARIOS: Scenario[] = [
     ];
   } },
   // ---- pushes (through the proxy, a fresh module each round) ----
-  { op: 'push', name: '500 on the final PUT of an upload', faults: (p) => {
+  { op: 'push', name: '500 on the final PUT of an upload', due: 'success', faults: (p) => {
     const times = p.int(1, 3);
     return [{ rule: { match: uploadPut, fault: { kind: 'status', status: 500 }, times }, label: `${times}x 500 on upload PUT` }];
   } },
-  { op: 'push', name: '500 on every final PUT of an upload', faults: () => [
+  { op: 'push', name: '500 on every final PUT of an upload', due: 'failure', faults: () => [
     { rule: { match: uploadPut, fault: { kind: 'status', status: 500 } }, label: '500 on every upload PUT' },
   ] },
-  { op: 'push', name: '429/503 burst on the upload POST', faults: (p) => burst(p, uploadPost, 'upload POST') },
-  { op: 'push', name: 'reset after the registry took the upload PUT', faults: () => [
+  { op: 'push', name: '429/503 burst on the upload POST', due: 'success', faults: (p) => burst(p, uploadPost, 'upload POST') },
+  { op: 'push', name: 'reset after the registry took the upload PUT', due: 'success', faults: () => [
     { rule: { match: uploadPut, fault: { kind: 'reset-mid-body', afterBytes: 0 }, times: 1 }, label: 'reset upload PUT response' },
   ] },
-  { op: 'push', name: 'stalled upload PUT', faults: (p) => {
+  { op: 'push', name: 'stalled upload PUT', due: 'success', faults: (p) => {
     const ms = p.int(200, 2500);
     return [{ rule: { match: uploadPut, fault: { kind: 'stall', ms }, times: 1 }, label: `stall upload PUT ${ms} ms` }];
   } },
-  { op: 'push', name: '429/503 burst on the manifest PUT', faults: (p) => burst(p, manifestPut, 'manifest PUT') },
-  { op: 'push', name: 'reset after the registry took the manifest PUT', faults: () => [
+  { op: 'push', name: '429/503 burst on the manifest PUT', due: 'success', faults: (p) => burst(p, manifestPut, 'manifest PUT') },
+  { op: 'push', name: 'reset after the registry took the manifest PUT', due: 'success', faults: () => [
     { rule: { match: manifestPut, fault: { kind: 'reset-mid-body', afterBytes: 0 }, times: 1 }, label: 'reset manifest PUT response' },
   ] },
-  { op: 'push', name: '500 on every manifest PUT', faults: () => [
+  { op: 'push', name: '500 on every manifest PUT', due: 'failure', faults: () => [
     { rule: { match: manifestPut, fault: { kind: 'status', status: 500 } }, label: '500 on every manifest PUT' },
   ] },
-  { op: 'push', name: '503 burst on the blob existence checks', faults: (p) => burst(p, blobHead, 'blob HEAD') },
+  { op: 'push', name: '503 burst on the blob existence checks', due: 'success', faults: (p) => burst(p, blobHead, 'blob HEAD') },
 ];
 
 /** Every scenario once, the rest drawn at random, in a random order. */
@@ -186,7 +200,7 @@ async function getManifest(registryUrl: string, repo: string, ref: string): Prom
   return { bytes, json: JSON.parse(bytes.toString('utf8')) as ManifestJson };
 }
 
-test('fault campaign: every pull is exact or fails cleanly, every push leaves no tag with missing blobs', { timeout: 300_000 }, async (t) => {
+test('fault campaign: every pull is exact or fails cleanly, every push sends its blobs before the manifest, and a fault a retry gets past ends in success', { timeout: 300_000 }, async (t) => {
   const seed = campaignSeed();
   const prng = createPrng(seed);
   // stdout of a test file reaches the runner's report as comment lines, in order, as they happen.
@@ -226,7 +240,8 @@ test('fault campaign: every pull is exact or fails cleanly, every push leaves no
   const baseline = await snapshotDir(baselineDir);
   assert.ok([...baseline.values()].includes(sha256Hex(pullModule)), `the fault-free pull wrote the module: ${describeSnapshot(baseline)}`);
 
-  const tally = { survived: 0, failed: 0, resumed: 0, pulls: 0, pushes: 0 };
+  const tally = { survived: 0, failed: 0, resumed: 0, pulls: 0, pushes: 0, manifestPuts: 0 };
+  const due = { success: 0, successMet: 0, failure: 0, failureMet: 0 };
   const exits: Record<string, number> = {};
   const violations: string[] = [];
   const plan = schedule(prng, ROUNDS);
@@ -296,6 +311,21 @@ test('fault campaign: every pull is exact or fails cleanly, every push leaves no
     }
     proxy.clearFaults();
 
+    // Blobs before the manifest, on the proxy's record of this round (requests and answers in order).
+    const order = blobsBeforeManifest(proxy.requests.slice(firstRequest));
+    tally.manifestPuts += order.checked;
+    problems.push(...order.problems);
+    if (scenario.op === 'push' && result.code === 0 && order.checked === 0) problems.push('the push succeeded but the proxy saw no manifest PUT to check');
+    if (scenario.due === 'success') {
+      due.success++;
+      if (result.code === 0) due.successMet++;
+      else problems.push(`success was due (every fault within the retry budget) but the ${scenario.op} failed with exit ${result.code}`);
+    } else if (scenario.due === 'failure') {
+      due.failure++;
+      if (result.code !== 0) due.failureMet++;
+      else problems.push(`every attempt was refused, yet the ${scenario.op} reported success`);
+    }
+
     const injected = proxy.faultsInjected - injectedBefore;
     const failure = result.code === 0 ? '' : ` exit ${result.code}: ${errorLine(result) ?? result.stderr.trim().split('\n')[0]}`;
     const line = `round ${round} ${scenario.op} [${faults.map((f) => f.label).join('; ')}] ${injected} injected -> ${problems.length ? 'VIOLATION' : outcome}${note}${failure} (${Date.now() - t0} ms)`;
@@ -311,7 +341,8 @@ test('fault campaign: every pull is exact or fails cleanly, every push leaves no
 
   const byKind = Object.entries(proxy.faultsByKind()).map(([k, n]) => `${k} ${n}`).join(', ');
   announce(`faults by kind: ${byKind}; ${tally.pulls} pulls, ${tally.pushes} pushes; ${tally.resumed} pulls survived through a Range resume; clean failures: ${JSON.stringify(exits)}; ${Math.round((Date.now() - started) / 1000)} s`);
-  announce(`faults: ${proxy.faultsInjected} injected over ${plan.length} rounds: ${tally.survived} survived, ${tally.failed} failed cleanly, ${violations.length} violations (seed ${seed})`);
+  announce(`faults: ${proxy.faultsInjected} injected over ${plan.length} rounds: ${tally.survived} survived, ${tally.failed} failed cleanly, ${violations.length} violations (seed ${seed}); success due in ${due.success} rounds, met in ${due.successMet}; failure due in ${due.failure}, met in ${due.failureMet}; ${tally.manifestPuts} manifest PUTs checked for blobs first`);
+  for (const v of violations) announce(`violation: ${v}`);
 
   assert.deepEqual(violations, [], `violations (replay with FAULT_SEED=${seed})`);
   assert.equal(tally.survived + tally.failed, plan.length);

@@ -41,6 +41,12 @@ export interface SeenRequest extends RequestInfo {
   fault?: Fault['kind'];
   /** Upstream or injected status. */
   status?: number;
+  /** When the request arrived, on the proxy's event counter (shared with `answeredAt`). */
+  arrivedAt: number;
+  /** When its status line was sent to the client (injected or upstream), on the same counter. */
+  answeredAt?: number;
+  /** The request body of a manifest PUT (what the client asked the registry to store). */
+  body?: Buffer;
 }
 
 export interface FaultProxy {
@@ -71,6 +77,8 @@ export async function startFaultProxy(opts: { upstream: string }): Promise<Fault
   const requests: SeenRequest[] = [];
   const counts: Record<string, number> = {};
   let faultsInjected = 0;
+  /** One counter for arrivals and answers, so "answered before that request arrived" is exact. */
+  let events = 0;
 
   const pickFault = (info: RequestInfo): Fault | undefined => {
     for (const r of rules) {
@@ -90,6 +98,7 @@ export async function startFaultProxy(opts: { upstream: string }): Promise<Fault
       host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers,
     }, (upRes) => {
       seen.status = upRes.statusCode;
+      seen.answeredAt = ++events;
       const headers = { ...upRes.headers };
       const total = Number(upRes.headers['content-length'] ?? NaN);
       if (fault?.kind === 'truncate') {
@@ -141,9 +150,13 @@ export async function startFaultProxy(opts: { upstream: string }): Promise<Fault
       upRes.pipe(res);
     });
     up.on('error', () => {
-      if (!res.headersSent) { res.writeHead(502); res.end(); } else res.socket?.destroy();
+      if (!res.headersSent) { seen.status = 502; seen.answeredAt = ++events; res.writeHead(502); res.end(); } else res.socket?.destroy();
     });
-    req.pipe(up);
+    if (seen.body) {
+      // A manifest PUT: the body is kept (for the blobs-before-manifest check) and sent on as is.
+      req.on('data', (c: Buffer) => { seen.body = Buffer.concat([seen.body!, c]); up.write(c); });
+      req.on('end', () => up.end());
+    } else req.pipe(up);
   };
 
   const server: Server = createServer((req, res) => {
@@ -151,18 +164,21 @@ export async function startFaultProxy(opts: { upstream: string }): Promise<Fault
     const info: RequestInfo = {
       method: req.method ?? 'GET', url, path: url.split('?')[0]!, headers: { ...req.headers },
     };
-    const seen: SeenRequest = { ...info };
+    const seen: SeenRequest = { ...info, arrivedAt: ++events };
+    if (info.method === 'PUT' && isManifestRequest(info)) seen.body = Buffer.alloc(0);
     requests.push(seen);
     const fault = pickFault(info);
     if (fault) seen.fault = fault.kind;
     switch (fault?.kind) {
       case 'status': {
         seen.status = fault.status;
+        seen.answeredAt = ++events;
         const headers: Record<string, string> = { 'content-type': 'application/json', ...fault.headers };
         if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
         const body = fault.body ?? JSON.stringify({ errors: [{ code: fault.status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: `injected ${fault.status}` }] });
         headers['content-length'] = String(Buffer.byteLength(body));
-        req.resume();
+        if (seen.body) req.on('data', (c: Buffer) => { seen.body = Buffer.concat([seen.body!, c]); });
+        else req.resume();
         res.writeHead(fault.status, headers);
         res.end(req.method === 'HEAD' ? undefined : body);
         return;
@@ -170,6 +186,7 @@ export async function startFaultProxy(opts: { upstream: string }): Promise<Fault
       case 'redirect-blob-to-other-origin': {
         const status = fault.status ?? 307;
         seen.status = status;
+        seen.answeredAt = ++events;
         req.resume();
         res.writeHead(status, { location: `${fault.to.replace(/\/$/, '')}${url}`, 'content-length': '0' });
         res.end();
@@ -226,7 +243,7 @@ export async function startBlobServer(opts: { upstream?: string } = {}): Promise
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
-    const seen: SeenRequest = { method: req.method ?? 'GET', url, path, headers: { ...req.headers } };
+    const seen: SeenRequest = { method: req.method ?? 'GET', url, path, headers: { ...req.headers }, arrivedAt: requests.length + 1 };
     requests.push(seen);
     req.resume();
     const m = /(sha(?:256|512):[0-9a-f]+)$/.exec(path);
