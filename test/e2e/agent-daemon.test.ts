@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startAgent, waitFor, type AgentProcess } from '../helpers/agent-process.js';
+import { runCli } from '../helpers/cli.js';
+import { startDistribution, type RunningRegistry } from '../helpers/distribution.js';
+import { atomicWriterProject } from '../helpers/kube-atomic-writer.js';
+import { examplesDir } from '../helpers/paths.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { padModule } from '../helpers/wasm-padding.js';
+
+// Issue 15: `wasm-oci agent` as the DaemonSet runs it (no --once), against real CNCF Distribution.
+// Every wait is a poll with a deadline (waitFor), never a fixed sleep.
+
+const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** A valid module, distinct from every other one made here (a random custom section of `extraBytes`). */
+async function makeModule(extraBytes = 1000): Promise<Buffer> {
+  return padModule(await readFile(join(examplesDir, 'example-filter.wasm')), randomBytes(extraBytes));
+}
+
+/** Pushes `module` as REPO:TAG with wasm-oci push; resolves to the manifest digest. */
+async function pushModule(reg: RunningRegistry, dir: string, ref: string, module: Buffer, extra: string[] = []): Promise<string> {
+  const file = join(dir, `push-${randomBytes(4).toString('hex')}.wasm`);
+  await writeFile(file, module);
+  const auth = reg.username !== undefined ? ['-u', reg.username, '-p', reg.password!] : [];
+  const r = await runCli(['push', ...(reg.tls ? ['--ca-file', reg.caFile!] : ['--plain-http']), ...auth, ...extra, '--format', 'json', `${reg.host}/${ref}`, file], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { digest: string }).digest;
+}
+
+/** sha256 of the file, or undefined while it does not exist. */
+async function fileDigest(path: string): Promise<string | undefined> {
+  return readFile(path).then(sha256, () => undefined);
+}
+
+/** Waits until /readyz answers `status`; resolves to its body. */
+async function readyz(agent: AgentProcess, status: number, what: string, timeoutMs = 30_000): Promise<string> {
+  const r = await waitFor(`/readyz ${status} (${what})`, async () => {
+    const got = await agent.get('/readyz');
+    return got.status === status ? got : undefined;
+  }, timeoutMs);
+  return r.body;
+}
+
+/** `filters:` YAML for name -> image (and optional pull secret). */
+function filtersYaml(filters: Array<{ name: string; image: string; pullSecret?: string }>): string {
+  return `filters:\n${filters.map((f) => `  - name: ${f.name}\n    image: ${f.image}\n${f.pullSecret ? `    pullSecret: ${f.pullSecret}\n` : ''}`).join('')}`;
+}
+
+test('agent daemon, ConfigMap volume: filters appear byte for byte; a ..data swap that adds, changes and removes filters is followed; a foreign file stays', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  const [a1, a2, b, g, d] = await Promise.all([makeModule(), makeModule(), makeModule(), makeModule(), makeModule()]);
+  await pushModule(reg, dir, 'filters/a:v1', a1);
+  await pushModule(reg, dir, 'filters/a:v2', a2);
+  await pushModule(reg, dir, 'filters/b:v1', b);
+  const gDigest = await pushModule(reg, dir, 'filters/g:v1', g);
+  await pushModule(reg, dir, 'filters/d:v1', d);
+
+  // The ConfigMap volume: two keys of filters and one key that is not a document.
+  const cm = join(dir, 'configmap');
+  await mkdir(cm);
+  const firstTs = await atomicWriterProject(cm, {
+    'filters.yaml': filtersYaml([{ name: 'alpha', image: `${reg.host}/filters/a:v1` }, { name: 'beta', image: `${reg.host}/filters/b:v1` }]),
+    'extra.json': JSON.stringify({ filters: [{ name: 'gamma', image: `${reg.host}/filters/g@${gDigest}` }] }),
+    README: 'not a config document',
+  });
+  // What kubelet leaves: `..data` -> `..<UTC timestamp>.<random>`, each key a link through `..data`.
+  assert.match(firstTs!, /^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.\w+$/);
+  assert.equal(await readlink(join(cm, '..data')), firstTs);
+  assert.equal(await readlink(join(cm, 'filters.yaml')), '..data/filters.yaml');
+  assert.ok((await lstat(join(cm, 'extra.json'))).isSymbolicLink());
+
+  const out = join(dir, 'out');
+  await mkdir(out);
+  const foreign = join(out, 'someone-else.wasm');
+  await writeFile(foreign, 'not the agent\'s');
+  const foreignBefore = await stat(foreign);
+
+  // A long interval: only the watch of the directory can make the agent see the swap in time.
+  const agent = await startAgent(['--config', cm, '--output', out, '--interval', '10m', '--plain-http', '--listen', '127.0.0.1:0'], { t });
+  assert.match(await readyz(agent, 200, 'the first config in place'), /3 filters in place/);
+  assert.deepEqual(await readFile(join(out, 'alpha.wasm')), a1);
+  assert.deepEqual(await readFile(join(out, 'beta.wasm')), b);
+  assert.deepEqual(await readFile(join(out, 'gamma.wasm')), g);
+
+  // The swap: alpha changes tag, beta and the whole extra.json key (gamma) go, delta comes.
+  const swapped = Date.now();
+  const secondTs = await atomicWriterProject(cm, {
+    'filters.yaml': filtersYaml([{ name: 'alpha', image: `${reg.host}/filters/a:v2` }, { name: 'delta', image: `${reg.host}/filters/d:v1` }]),
+    README: 'not a config document',
+  });
+  assert.notEqual(secondTs, firstTs);
+  assert.deepEqual((await readdir(cm)).sort(), ['..data', secondTs!, 'README', 'filters.yaml'].sort(), 'the old timestamped dir and the removed key are gone, as kubelet leaves it');
+  await waitFor('the swap followed: alpha at v2, delta written, beta and gamma removed', async () => {
+    const names = (await readdir(out)).sort().join(',');
+    return names === '.wasm-oci-agent-state.json,alpha.wasm,delta.wasm,someone-else.wasm' && (await fileDigest(join(out, 'alpha.wasm'))) === sha256(a2);
+  });
+  const followedMs = Date.now() - swapped;
+  assert.deepEqual(await readFile(join(out, 'alpha.wasm')), a2);
+  assert.deepEqual(await readFile(join(out, 'delta.wasm')), d);
+  assert.match(await readyz(agent, 200, 'the swapped config in place'), /2 filters in place/);
+  const foreignAfter = await stat(foreign);
+  assert.equal(await readFile(foreign, 'utf8'), 'not the agent\'s');
+  assert.equal(foreignAfter.ino, foreignBefore.ino);
+  assert.equal(foreignAfter.mtimeMs, foreignBefore.mtimeMs);
+  const loaded = /^.* config loaded .* filters=2 (.*)$/m.exec(agent.stderr())?.[1] ?? '';
+  assert.match(loaded, /added=\["delta"\] changed=\["alpha"\] removed=\["(gamma","beta|beta","gamma)"\]/, agent.stderr());
+  console.log(`# agent-daemon configmap: ..data swap followed in ${followedMs} ms (interval 10m: by the watch)`);
+
+  assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+});
