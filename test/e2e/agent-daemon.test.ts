@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startAgent, waitFor, type AgentProcess } from '../helpers/agent-process.js';
 import { runCli } from '../helpers/cli.js';
 import { startDistribution, type RunningRegistry } from '../helpers/distribution.js';
+import { startHashReader } from '../helpers/hash-reader.js';
 import { atomicWriterProject } from '../helpers/kube-atomic-writer.js';
 import { examplesDir } from '../helpers/paths.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -111,5 +112,54 @@ test('agent daemon, ConfigMap volume: filters appear byte for byte; a ..data swa
   assert.match(loaded, /added=\["delta"\] changed=\["alpha"\] removed=\["(gamma","beta|beta","gamma)"\]/, agent.stderr());
   console.log(`# agent-daemon configmap: ..data swap followed in ${followedMs} ms (interval 10m: by the watch)`);
 
+  assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+});
+
+test('agent daemon, tag moved: the file changes within one interval, and a reader hashing it in a tight loop only ever sees the old or the new module whole', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  // A few MiB each, so that a write that is not atomic would be caught half done by the reader.
+  const [oldModule, newModule] = await Promise.all([makeModule(4 * 1024 * 1024), makeModule(4 * 1024 * 1024)]);
+  const [oldDigest, newDigest] = [sha256(oldModule), sha256(newModule)];
+  await pushModule(reg, dir, 'filters/m:v1', oldModule);
+  const config = join(dir, 'filters.yaml');
+  await writeFile(config, filtersYaml([{ name: 'moving', image: `${reg.host}/filters/m:v1` }]));
+  const out = join(dir, 'out');
+  const file = join(out, 'moving.wasm');
+  const intervalMs = 1000;
+  const agent = await startAgent(['--config', config, '--output', out, '--interval', `${intervalMs}ms`, '--plain-http', '--listen', '127.0.0.1:0'], { t });
+  await waitFor('the first version in place', async () => (await fileDigest(file)) === oldDigest);
+
+  const reader = startHashReader(file);
+  t.after(() => reader.stop().catch(() => undefined));
+  const moves: Array<{ to: string; ms: number; headsBeforeFetch: number }> = [];
+  // Three moves: to the new module, back to the old one, to the new one again.
+  for (const [module, digest] of [[newModule, newDigest], [oldModule, oldDigest], [newModule, newDigest]] as const) {
+    const readsBefore = reader.readsSoFar();
+    const mark = reg.requests().length;
+    await pushModule(reg, dir, 'filters/m:v1', module);
+    const pushed = Date.now();
+    await waitFor(`the file to become ${digest}`, async () => (await fileDigest(file)) === digest);
+    const ms = Date.now() - pushed;
+    // On the registry's record: after the push's manifest PUT, the agent's first HEAD already sees
+    // the move (one HEAD, then the manifest GET), never an interval that missed it.
+    await reg.flushLog();
+    const after = reg.requests().slice(mark);
+    const put = after.findIndex((e) => e.method === 'PUT' && e.path === '/v2/filters/m/manifests/v1');
+    const get = after.findIndex((e, i) => i > put && e.method === 'GET' && e.path.startsWith('/v2/filters/m/manifests/'));
+    assert.ok(put >= 0 && get > put, JSON.stringify(after));
+    const headsBeforeFetch = after.slice(put + 1, get).filter((e) => e.method === 'HEAD' && e.path === '/v2/filters/m/manifests/v1').length;
+    moves.push({ to: digest.slice(7, 19), ms, headsBeforeFetch });
+    assert.ok(headsBeforeFetch <= 2, `the move was seen by the first check after it (${headsBeforeFetch} HEADs before the fetch)`);
+    assert.ok(ms < intervalMs + 2000, `the file changed ${ms} ms after the push: within one interval (${intervalMs} ms) and the fetch`);
+    await waitFor('the reader to read the moved file', () => reader.readsSoFar() > readsBefore + 10);
+  }
+  const tally = await reader.stop();
+  console.log(`# agent-daemon tag move: ${JSON.stringify(moves)}; reader: ${tally.reads} whole reads, ${tally.missing} missing, ${JSON.stringify(Object.fromEntries(Object.entries(tally.byHash).map(([h, n]) => [h.slice(7, 19), n])))}`);
+  assert.equal(tally.missing, 0, 'the file never disappeared');
+  assert.deepEqual(Object.keys(tally.byHash).filter((h) => h !== oldDigest && h !== newDigest), [], 'every read was the old or the new module, whole');
+  assert.ok((tally.byHash[oldDigest] ?? 0) > 0 && (tally.byHash[newDigest] ?? 0) > 0, 'the reader saw both versions');
+  assert.ok(tally.reads >= 100, `the reader read ${tally.reads} times`);
+  assert.match(await readyz(agent, 200, 'in place after the moves'), /1 filter in place/);
   assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
 });
