@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startAgent, waitFor, type AgentProcess } from '../helpers/agent-process.js';
+import { metricValue, startAgent, waitFor, type AgentProcess } from '../helpers/agent-process.js';
 import { runCli } from '../helpers/cli.js';
 import { startDistribution, type RunningRegistry } from '../helpers/distribution.js';
 import { startHashReader } from '../helpers/hash-reader.js';
@@ -161,5 +161,70 @@ test('agent daemon, tag moved: the file changes within one interval, and a reade
   assert.ok((tally.byHash[oldDigest] ?? 0) > 0 && (tally.byHash[newDigest] ?? 0) > 0, 'the reader saw both versions');
   assert.ok(tally.reads >= 100, `the reader read ${tally.reads} times`);
   assert.match(await readyz(agent, 200, 'in place after the moves'), /1 filter in place/);
+  assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+});
+
+/** The JSON log lines of an agent run with --log-format json. */
+function jsonLog(agent: AgentProcess): Array<Record<string, unknown>> {
+  return agent.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+test('agent daemon, registry stopped: the file stays, /readyz names the filter, failures rise in /metrics, the backoff grows; the registry back on its port: the agent recovers by itself', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  const module = await makeModule();
+  await pushModule(reg, dir, 'filters/a:v1', module);
+  const config = join(dir, 'filters.yaml');
+  await writeFile(config, filtersYaml([{ name: 'alpha', image: `${reg.host}/filters/a:v1` }]));
+  const out = join(dir, 'out');
+  const file = join(out, 'alpha.wasm');
+  const agent = await startAgent(['--config', config, '--output', out, '--interval', '1s', '--max-backoff', '4s', '--plain-http', '--listen', '127.0.0.1:0', '--log-format', 'json'], { t });
+  await readyz(agent, 200, 'alpha in place');
+  const before = await stat(file);
+  const metrics = async (): Promise<string> => (await agent.get('/metrics')).body;
+  assert.equal(metricValue(await metrics(), 'wasm_oci_agent_filter_sync_failures_total', { filter: 'alpha' }), 0);
+
+  await reg.halt();
+  const down = Date.now();
+  const notReady = await readyz(agent, 503, 'the outage noticed');
+  assert.match(notReady, /^not ready:\n {2}alpha: E_\w+: /, notReady);
+  // Four failures in a row: the backoff is read from the log lines and from /metrics.
+  const scrape = await waitFor('four failures in a row', async () => {
+    const m = await metrics();
+    return (metricValue(m, 'wasm_oci_agent_filter_consecutive_failures', { filter: 'alpha' }) ?? 0) >= 4 ? m : undefined;
+  }, 60_000);
+  assert.ok(metricValue(scrape, 'wasm_oci_agent_filter_sync_failures_total', { filter: 'alpha' })! >= 4);
+  assert.equal(metricValue(scrape, 'wasm_oci_agent_filter_ready', { filter: 'alpha' }), 0);
+  assert.equal(metricValue(scrape, 'wasm_oci_agent_ready'), 0);
+  const failed = jsonLog(agent).filter((e) => e.msg === 'sync failed; the file in place stays');
+  const retry = (n: number): number => failed.find((e) => e.failures === n)!.retryInMs as number;
+  // Doubling from 1 s with equal jitter: the 1st is in [0.5, 1] s, the 2nd in [1, 2] s, the 3rd in
+  // [2, 4] s; the 4th would be [4, 8] s but --max-backoff 4s bounds it to [2, 4] s.
+  assert.ok(retry(1) <= 1000 && retry(2) >= 1000 && retry(2) <= 2000 && retry(3) >= 2000 && retry(3) <= 4000, JSON.stringify(failed));
+  assert.ok(retry(4) >= 2000 && retry(4) <= 4000, JSON.stringify(failed));
+  assert.match(notReady, /connection refused/);
+  assert.ok(metricValue(scrape, 'wasm_oci_agent_filter_backoff_seconds', { filter: 'alpha' })! >= 2, scrape);
+  // Through all of it, the file in place is the one written before, untouched.
+  const during = await stat(file);
+  assert.deepEqual(await readFile(file), module);
+  assert.equal(during.ino, before.ino);
+  assert.equal(during.mtimeMs, before.mtimeMs);
+  const downMs = Date.now() - down;
+
+  await reg.restart();
+  const back = Date.now();
+  const mark = reg.requests().length;
+  assert.match(await readyz(agent, 200, 'recovered on its own', 30_000), /1 filter in place/);
+  const recoveredMs = Date.now() - back;
+  const m = await metrics();
+  assert.equal(metricValue(m, 'wasm_oci_agent_filter_consecutive_failures', { filter: 'alpha' }), 0);
+  assert.equal(metricValue(m, 'wasm_oci_agent_filter_backoff_seconds', { filter: 'alpha' }), 0);
+  assert.ok(metricValue(m, 'wasm_oci_agent_filter_sync_failures_total', { filter: 'alpha' })! >= 3, 'the failure count stays');
+  const after = await stat(file);
+  assert.equal(after.ino, before.ino, 'the unchanged digest moved no blob: the file is the same one');
+  assert.equal(after.mtimeMs, before.mtimeMs);
+  await reg.flushLog();
+  assert.deepEqual(reg.requests().slice(mark).filter((e) => e.path.includes('/blobs/')), [], 'no blob fetched after the restart');
+  console.log(`# agent-daemon registry outage: ${failed.length} failures logged in ${downMs} ms, retryInMs ${JSON.stringify(failed.map((e) => e.retryInMs))}; ready again ${recoveredMs} ms after the restart`);
   assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
 });

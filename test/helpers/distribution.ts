@@ -36,6 +36,11 @@ export interface StartDistributionOptions {
    * Go's rules never send loopback traffic through a proxy. The TLS certificate covers it.
    */
   listenHost?: string;
+  /**
+   * Run as a pull-through cache of this registry URL (Distribution's `proxy.remoteurl`): it
+   * serves the upstream's repositories and stores what it fetched; pushes are refused.
+   */
+  proxyRemoteUrl?: string;
   /** When given, the registry (and its issuer) is stopped after the test. */
   t?: CleanupContext;
 }
@@ -68,6 +73,10 @@ export interface RunningRegistry {
    * the log. Sends a marker request and polls the log for its line (10 s deadline).
    */
   flushLog(): Promise<void>;
+  /** Stops the process only (SIGTERM): storage, config and port are kept for `restart`. */
+  halt(): Promise<void>;
+  /** Starts the process again on the same port with the same storage; resolves once GET /v2/ answers. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -183,6 +192,7 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
       storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true } },
       // A fixed secret silences the "No HTTP secret provided" warning; uploads are per-instance anyway.
       http: { addr: '', secret: randomBytes(16).toString('hex') } as Record<string, unknown>,
+      ...(opts.proxyRemoteUrl !== undefined ? { proxy: { remoteurl: opts.proxyRemoteUrl } } : {}),
     };
     let caPem: string | undefined;
     let caFile: string | undefined;
@@ -244,23 +254,23 @@ interface LaunchArgs {
   t?: CleanupContext;
 }
 
-async function launch(a: LaunchArgs): Promise<RunningRegistry> {
-  const child = spawn('docker-registry', ['serve', a.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** One `docker-registry serve` process. */
+interface RegistryProcess {
+  exited(): boolean;
+  kill(): Promise<void>;
+}
+
+function spawnRegistry(configFile: string, sink: (chunk: Buffer) => void): { proc: RegistryProcess; spawnError: Promise<never> } {
+  const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
-  let log = '';
-  const append = (chunk: Buffer): void => {
-    log += chunk.toString('utf8');
-    if (log.length > LOG_CAP) log = log.slice(log.length - LOG_CAP / 2);
-  };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
+  child.stdout!.on('data', sink);
+  child.stderr!.on('data', sink);
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => {
     child.once('exit', () => { exited = true; running.delete(child); resolve(); });
   });
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
   spawnError.catch(() => {});
-
   const kill = async (): Promise<void> => {
     if (!exited) {
       child.kill('SIGTERM');
@@ -269,28 +279,47 @@ async function launch(a: LaunchArgs): Promise<RunningRegistry> {
       clearTimeout(timer);
     }
   };
+  return { proc: { exited: () => exited, kill }, spawnError };
+}
 
+async function launch(a: LaunchArgs): Promise<RunningRegistry> {
+  // One log across restarts (`restart` spawns a new process on the same port and storage).
+  let log = '';
+  const append = (chunk: Buffer): void => {
+    log += chunk.toString('utf8');
+    if (log.length > LOG_CAP) log = log.slice(log.length - LOG_CAP / 2);
+  };
   const url = `${a.tls ? 'https' : 'http'}://${a.listenHost}:${a.port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (exited) {
-      if (/address already in use/i.test(log)) throw new AddressInUse(log);
-      throw new Error(`docker-registry exited before it answered GET /v2/:\n${log}`);
-    }
-    try {
-      const status = await Promise.race([probe(url, a.caPem, 1000, a.client), spawnError]);
-      if (status === 200 || status === 401) break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
-        throw new Error('docker-registry not found: run scripts/install-system-deps.sh', { cause: err });
+
+  /** Spawns the process and waits until GET /v2/ answers (200, or 401 behind auth). */
+  const start = async (): Promise<RegistryProcess> => {
+    const logFrom = log.length;
+    const { proc, spawnError } = spawnRegistry(a.configFile, append);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (proc.exited()) {
+        const own = log.slice(logFrom);
+        if (/address already in use/i.test(own)) throw new AddressInUse(own);
+        throw new Error(`docker-registry exited before it answered GET /v2/:\n${own}`);
       }
+      try {
+        const status = await Promise.race([probe(url, a.caPem, 1000, a.client), spawnError]);
+        if (status === 200 || status === 401) return proc;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
+          throw new Error('docker-registry not found: run scripts/install-system-deps.sh', { cause: err });
+        }
+      }
+      if (Date.now() > deadline) {
+        await proc.kill();
+        throw new Error(`docker-registry did not answer GET /v2/ within 10 s:\n${log.slice(logFrom)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    if (Date.now() > deadline) {
-      await kill();
-      throw new Error(`docker-registry did not answer GET /v2/ within 10 s:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  };
+  let proc = await start();
+  const exited = (): boolean => proc.exited();
+  const kill = (): Promise<void> => proc.kill();
 
   let stopped: Promise<void> | undefined;
   const reg: RunningRegistry = {
@@ -310,9 +339,15 @@ async function launch(a: LaunchArgs): Promise<RunningRegistry> {
       const marker = `${LOG_MARKER}=${randomBytes(8).toString('hex')}`;
       await probe(url, a.caPem, 5000, a.client, `/v2/?${marker}`);
       for (const deadline = Date.now() + 10_000; !log.includes(marker);) {
-        if (exited || Date.now() > deadline) throw new Error(`the registry's access log never showed the marker request ${marker}`);
+        if (exited() || Date.now() > deadline) throw new Error(`the registry's access log never showed the marker request ${marker}`);
         await new Promise((r) => setTimeout(r, 10));
       }
+    },
+    halt: kill,
+    async restart() {
+      if (stopped) throw new Error('the registry was stopped for good');
+      if (!exited()) throw new Error('the registry is still running');
+      proc = await start();
     },
     stop() {
       stopped ??= (async () => {
