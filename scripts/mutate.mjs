@@ -55,6 +55,15 @@ const MUTATIONS = [
     search: "if (a === 127) return 'loopback';",
     replace: "if (a === 127) return 'public';",
     tests: ['dist/test/e2e/hostile.test.js'], pattern: 'token realm',
+    figure: /hostile: .*, [1-9]\d* secrets sent.*/,
+  },
+  {
+    name: 'private realms: the check of loopback and private realms disabled',
+    file: 'src/registry/auth-policy.ts',
+    search: "if (realmClass === 'public' || sameHost(realm.hostname, registryOrigin.hostname)) return;",
+    replace: "if (true || realmClass === 'public' || sameHost(realm.hostname, registryOrigin.hostname)) return;",
+    tests: ['dist/test/e2e/hostile.test.js'], pattern: 'token realm',
+    figure: /hostile: .*, [1-9]\d* secrets sent.*/,
   },
   {
     name: 'temp files outside the output directory: pull leaves them in $TMPDIR, unregistered',

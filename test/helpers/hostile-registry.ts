@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Descriptor } from '../../src/oci/types.js';
-import { startTestServer, type RecordedRequest, type TestServer } from './http-test-server.js';
+import { startTestServer, type TestServer } from './http-test-server.js';
 import type { CleanupContext } from './tmp.js';
 
 /**
@@ -51,7 +51,7 @@ export interface HostileRegistry extends TestServer {
   putManifest(tag: string, manifest: object | Uint8Array, mediaType?: string): Descriptor;
   /** An image manifest over `layers` with a small config blob, served under `tag`. */
   putArtifact(tag: string, layers: Descriptor[], config?: { bytes: Uint8Array; mediaType: string }): Descriptor;
-  /** Interceptors run first, in the order added. */
+  /** Interceptors run first (after authentication, when the registry asks for credentials), in the order added. */
   intercept(fn: Interceptor): void;
   /** Bytes of blobs and manifests pushed to it (`PUT` of an upload or a manifest). */
   pushed: Map<string, Buffer>;
@@ -96,10 +96,14 @@ export async function startHostileRegistry(t: CleanupContext, options: HostileRe
   };
 
   const handler = async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
-    for (const fn of interceptors) if (await fn(req, res, body)) return;
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const method = req.method ?? 'GET';
     const head = method === 'HEAD';
+    // Authentication comes before the interceptors: a lie is told only to a client that sent the credentials.
+    if (url.pathname.startsWith('/v2/') && (options.basic || options.bearer) && !authorized(req)) {
+      return distributionError(res, 401, 'UNAUTHORIZED', 'authentication required', challenge());
+    }
+    for (const fn of interceptors) if (await fn(req, res, body)) return;
 
     if (url.pathname === '/token' && options.bearer?.realm === 'self') {
       const b = options.bearer;
@@ -111,7 +115,6 @@ export async function startHostileRegistry(t: CleanupContext, options: HostileRe
       return send(res, 200, { 'content-type': 'application/json' }, doc);
     }
     if (!url.pathname.startsWith('/v2/')) return distributionError(res, 404, 'NOT_FOUND', 'not a registry route');
-    if ((options.basic || options.bearer) && !authorized(req)) return distributionError(res, 401, 'UNAUTHORIZED', 'authentication required', challenge());
     if (url.pathname === '/v2/') return send(res, 200, { 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' }, '{}', head);
 
     const prefix = `/v2/${repository}/`;
@@ -213,13 +216,4 @@ export async function startOtherOrigin(
   options: { tls?: { cert: string; key: string } } = {},
 ): Promise<TestServer> {
   return startTestServer(t, handler, options);
-}
-
-/** The requests that carry an Authorization header or any of `secrets` (password, base64 of user:pass, token) in URL, headers or body. */
-export function requestsCarryingSecrets(requests: readonly RecordedRequest[], secrets: readonly string[]): RecordedRequest[] {
-  return requests.filter((r) => {
-    if (r.headers.authorization !== undefined || r.headers['proxy-authorization'] !== undefined) return true;
-    const text = `${r.url}\n${JSON.stringify(r.headers)}\n${r.body.toString('latin1')}`;
-    return secrets.some((s) => text.includes(s));
-  });
 }

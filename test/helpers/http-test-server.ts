@@ -12,6 +12,16 @@ export interface RecordedRequest {
   body: Buffer;
 }
 
+/**
+ * What one request (or one connection that did not parse as HTTP) brought the server, byte for
+ * byte as parsed: the request line and header lines as received (`rawHeaders`), then the body
+ * chunks as they arrive. Recorded from the request line on, so a request the client abandons
+ * midway is in it too.
+ */
+export interface Received {
+  chunks: Buffer[];
+}
+
 export type TestHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => unknown;
 
 export interface TestServer {
@@ -20,7 +30,16 @@ export interface TestServer {
   port: number;
   origin: string;
   requests: RecordedRequest[];
+  /** Everything clients sent, request by request (see Received), for scanning every byte. */
+  received: Received[];
   close(): Promise<void>;
+}
+
+/** The request line and header lines of `req` as the client sent them (names in their own case). */
+export function requestHead(req: IncomingMessage): string {
+  const lines = [`${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}`];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
 /**
@@ -29,10 +48,16 @@ export interface TestServer {
  */
 export async function startTestServer(t: CleanupContext, handler: TestHandler, options: { tls?: { cert: string; key: string } } = {}): Promise<TestServer> {
   const requests: RecordedRequest[] = [];
+  const received: Received[] = [];
   const sockets = new Set<Socket>();
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    const raw: Received = { chunks: [Buffer.from(requestHead(req), 'latin1')] };
+    received.push(raw);
+    req.on('data', (c: Buffer) => {
+      chunks.push(c);
+      raw.chunks.push(c);
+    });
     req.on('error', () => undefined);
     req.on('end', () => {
       const body = Buffer.concat(chunks);
@@ -52,6 +77,12 @@ export async function startTestServer(t: CleanupContext, handler: TestHandler, o
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
+  // Bytes that did not parse as HTTP are recorded too (the default answer, 400, is kept).
+  server.on('clientError', (err: Error & { rawPacket?: Buffer }, socket: Socket) => {
+    if (err.rawPacket && err.rawPacket.length > 0) received.push({ chunks: [Buffer.from(err.rawPacket)] });
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   let closed = false;
@@ -62,7 +93,7 @@ export async function startTestServer(t: CleanupContext, handler: TestHandler, o
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   t.after(close);
-  return { host: `127.0.0.1:${port}`, port, origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, requests, close };
+  return { host: `127.0.0.1:${port}`, port, origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, requests, received, close };
 }
 
 /** A clock whose sleeps return at once and are recorded. */
