@@ -167,22 +167,19 @@ export class ProxyWasmHost {
     const plan = await planLink(bytes);
     const host = new ProxyWasmHost(plan, options);
     host.enter('instantiation');
+    let mem: WebAssembly.Memory | undefined;
     try {
-      host.instance = instantiate(plan, hostImplementations(host));
+      const linked = instantiate(plan, hostImplementations(host));
+      host.instance = linked.instance;
+      mem = linked.memory;
     } catch (err) {
       throw trapError('instantiation (the start function)', err);
     } finally {
       host.leave('instantiation');
     }
-    const exported = host.instance.exports;
-    const mem = Object.values(exported).find((v) => v instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined;
-    const imported = plan.types.imports.some((i) => i.type.kind === 'memory');
-    const allocate = exported[plan.allocator] as (size: number) => number;
+    // planLink refused a module with no memory the host can reach (link.ts memoryProblem); an
+    // imported memory is the one instantiate created.
     host.memory = new GuestMemory(() => mem, (size) => host.call(plan.allocator, [size], { trace: false }) ?? 0);
-    if (mem === undefined && !imported) {
-      throw new WasmOciError('E_WASM_LINK', 'Envoy (V8) refuses the module: it exports no memory, so the host cannot pass it data', { details: { problems: [{ subject: 'memory', message: 'no exported memory' }] } });
-    }
-    void allocate;
     return host;
   }
 

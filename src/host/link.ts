@@ -6,7 +6,8 @@
  * 2. each function import must be a host function registered for that ABI, with the same types;
  *    an imported global is a missing import; imported memories and tables are created by the host;
  * 3. each export the host calls must have the signature it calls it with;
- * 4. an allocator (malloc, else proxy_on_memory_allocate) must exist.
+ * 4. an allocator (malloc, else proxy_on_memory_allocate) must exist;
+ * 5. the host must have a memory to pass data through (MEMORY_RULE below).
  * Host functions are passed through typed-bridge.ts, so V8's own import type check applies too.
  * The messages are cpp-host's, so a user can match them with Envoy's log.
  */
@@ -33,6 +34,8 @@ export interface LinkProblem {
   actual?: string;
   /** The type the host provides or requires. */
   expected?: string;
+  /** V8 links the module; the problem is what happens when the host runs it (no memory). */
+  afterLink?: boolean;
 }
 
 export interface LinkPlan {
@@ -47,7 +50,8 @@ export interface LinkPlan {
 function linkError(problems: LinkProblem[], cause?: unknown): WasmOciError {
   const first = problems[0]!;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1).map((p) => p.subject).join(', ')})` : '';
-  return new WasmOciError('E_WASM_LINK', `Envoy (V8) refuses the module: ${first.message}${more}`, {
+  const lead = problems.every((p) => p.afterLink) ? 'Envoy (V8) links the module but cannot run it' : 'Envoy (V8) refuses the module';
+  return new WasmOciError('E_WASM_LINK', `${lead}: ${first.message}${more}`, {
     cause,
     details: { problems },
   });
@@ -116,17 +120,50 @@ export async function planLink(bytes: Uint8Array): Promise<LinkPlan> {
   const allocator = pickAllocator(functionExports);
   if (allocator === undefined) problems.push({ subject: 'malloc', message: 'Wasm module is missing malloc function (it exports neither malloc nor proxy_on_memory_allocate)' });
 
+  const memory = memoryProblem(types);
+  if (memory !== undefined) problems.push(memory);
+
   if (problems.length > 0) throw linkError(problems);
   return { module, types, abiVersion, allocator: allocator!, hostImports };
 }
 
+/**
+ * MEMORY_RULE, as proxy-wasm-cpp-host has it (src/v8/v8.cc V8::link; src/wamr/wamr.cc Wamr::link
+ * and src/wasmtime/wasmtime.cc Wasmtime::link do the same): the host's `memory_` is the memory the
+ * module imports (the MEMORY import case creates it) or, else, the memory it exports under any
+ * name (the MEMORY export case copies it; the name `memory` is not looked at). Nothing checks that
+ * one was found: V8::link returns true, and WasmBase::initialize (src/wasm.cc) goes on to
+ * getFunctions and startVm. The first host call that passes data (proxy_log, a header, the plugin
+ * configuration copied by WasmBase::copyToPointerSize) reaches V8::getMemory / setMemory /
+ * getWord, which `assert(memory_ != nullptr)` and otherwise dereference the null memory_: Envoy
+ * aborts or crashes. So a module with neither an imported nor an exported memory links, and is
+ * still refused here, with that said (afterLink). A memory defined but not exported is the same.
+ */
+function memoryProblem(types: ModuleTypes): LinkProblem | undefined {
+  if (types.imports.some((i) => i.type.kind === 'memory') || types.exports.some((e) => e.kind === 'memory')) return undefined;
+  return {
+    subject: 'memory',
+    afterLink: true,
+    message: 'the module neither exports nor imports a memory: V8 links it, but Envoy has none to pass it data through (cpp-host keeps a null memory_, and the first host call that reads or writes the module\'s memory crashes Envoy)',
+  };
+}
+
 export type HostImplementation = (...args: never[]) => number | bigint | void;
+
+export interface Instantiated {
+  instance: WebAssembly.Instance;
+  /**
+   * The memory the host reads and writes, as V8::link picks memory_: the one it created for the
+   * module's memory import, replaced by an exported one when the module exports a memory.
+   */
+  memory?: WebAssembly.Memory;
+}
 
 /**
  * Instantiates a planned module with the host's implementations (keyed `module.name`), each
  * bridged to its exact type. A LinkError V8 still raises becomes E_WASM_LINK.
  */
-export function instantiate(plan: LinkPlan, implementations: ReadonlyMap<string, HostImplementation>): WebAssembly.Instance {
+export function instantiate(plan: LinkPlan, implementations: ReadonlyMap<string, HostImplementation>): Instantiated {
   const imports: WebAssembly.Imports = {};
   const bridged = bridgeFunctions(plan.hostImports.map((i) => {
     const impl = implementations.get(`${i.module}.${i.name}`);
@@ -136,12 +173,14 @@ export function instantiate(plan: LinkPlan, implementations: ReadonlyMap<string,
   plan.hostImports.forEach((i, n) => {
     (imports[i.module] ??= {})[i.name] = bridged[n]!;
   });
+  let memory: WebAssembly.Memory | undefined;
   for (const imp of plan.types.imports) {
     if (imp.type.kind === 'memory') {
       const d: WebAssembly.MemoryDescriptor = { initial: imp.type.limits.min };
       if (imp.type.limits.max !== undefined) d.maximum = imp.type.limits.max;
       if (imp.type.limits.shared) d.shared = true;
-      (imports[imp.module] ??= {})[imp.name] = new WebAssembly.Memory(d);
+      memory = new WebAssembly.Memory(d);
+      (imports[imp.module] ??= {})[imp.name] = memory;
     } else if (imp.type.kind === 'table') {
       const d: WebAssembly.TableDescriptor = { element: imp.type.element, initial: imp.type.limits.min };
       if (imp.type.limits.max !== undefined) d.maximum = imp.type.limits.max;
@@ -149,7 +188,10 @@ export function instantiate(plan: LinkPlan, implementations: ReadonlyMap<string,
     }
   }
   try {
-    return new WebAssembly.Instance(plan.module, imports);
+    const instance = new WebAssembly.Instance(plan.module, imports);
+    const exported = Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined;
+    memory = exported ?? memory;
+    return memory === undefined ? { instance } : { instance, memory };
   } catch (err) {
     if (err instanceof WebAssembly.LinkError) {
       throw linkError([{ subject: 'module', message: `V8 LinkError: ${err.message}` }], err);

@@ -15,7 +15,7 @@ export interface LinkCheckResult {
   /** 'linked' when the module was instantiated against the host's imports, 'compiled' when only compiled. */
   depth?: 'linked' | 'compiled';
   /** When it linked (host/link-check.ts): each problem with both signatures, the ABI and allocator picked. */
-  problems?: Array<{ subject: string; message: string; expected?: string; actual?: string }>;
+  problems?: Array<{ subject: string; message: string; expected?: string; actual?: string; afterLink?: boolean }>;
   abiVersion?: string;
   allocator?: string;
 }

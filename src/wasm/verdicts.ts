@@ -302,6 +302,10 @@ function proxyWasmVerdictFromLink(link: LinkCheckResult): ConsumerVerdict {
   if (abi !== undefined) verdict.variant = `ABI ${abi}`;
   // proxy-wasm-cpp-host WasmBase::getFunctions: malloc first, then proxy_on_memory_allocate.
   if (link.allocator !== undefined) verdict.notes = [`Envoy calls ${link.allocator} to allocate in the module (cpp-host takes malloc first, then proxy_on_memory_allocate)`];
-  verdict.summary = link.ok ? `V8 links it against the proxy-wasm host${abi !== undefined ? ` (ABI ${abi})` : ''}` : 'Envoy (V8) refuses it';
+  // A problem found after linking (no memory, link.ts memoryProblem) is not V8 refusing the module.
+  const afterLink = !link.ok && (link.problems?.length ?? 0) > 0 && link.problems!.every((p) => p.afterLink === true);
+  verdict.summary = link.ok
+    ? `V8 links it against the proxy-wasm host${abi !== undefined ? ` (ABI ${abi})` : ''}`
+    : afterLink ? 'V8 links it, but Envoy cannot run it' : 'Envoy (V8) refuses it';
   return verdict;
 }

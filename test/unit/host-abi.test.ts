@@ -119,3 +119,27 @@ test('v8LinkCheck: the example links; a mistyped import is refused with both typ
   const looping = await buildProxyWat({ body: '(func $s (loop $l (br $l))) (start $s)' });
   assert.equal((await v8LinkCheck(looping)).ok, true);
 });
+
+test('memory: a module with neither an imported nor an exported memory is refused, saying V8 links it', async () => {
+  const { v8LinkCheck } = await import('../../src/host/link-check.js');
+  const { buildWat } = await import('../helpers/wat.js');
+  // broken-no-memory defines its memory without exporting it: cpp-host's memory_ stays null.
+  const none = await v8LinkCheck(await buildWat('broken-no-memory'));
+  assert.equal(none.ok, false);
+  assert.equal(none.depth, 'linked');
+  assert.match(none.reason!, /^Envoy \(V8\) links the module but cannot run it: the module neither exports nor imports a memory/);
+  assert.deepEqual(none.problems!.map((p) => [p.subject, p.afterLink]), [['memory', true]]);
+  // An imported memory is the host's own (V8::link creates it): it links.
+  const imported = await v8LinkCheck(await buildWat('host-imported-memory'));
+  assert.deepEqual(imported, { ok: true, depth: 'linked', abiVersion: '0.2.1', allocator: 'malloc' });
+});
+
+test('memory: the host reads an imported memory, so a filter that imports it runs and logs', async () => {
+  const { executeScenario } = await import('../../src/host/scenario.js');
+  const { buildWat } = await import('../helpers/wat.js');
+  const report = await executeScenario(await buildWat('host-imported-memory'), {
+    request: { method: 'GET', path: '/', authority: 'a', headers: [] },
+    response: { status: 200, body: [] },
+  });
+  assert.deepEqual(report.logs.map((l) => [l.level, l.message]), [['info', 'imported memory works']]);
+});
