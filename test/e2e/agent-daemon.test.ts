@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { metricValue, startAgent, waitFor, type AgentProcess } from '../helpers/agent-process.js';
 import { runCli } from '../helpers/cli.js';
 import { startDistribution, type RunningRegistry } from '../helpers/distribution.js';
+import { isBlobGet, startFaultProxy } from '../helpers/fault-proxy.js';
 import { startHashReader } from '../helpers/hash-reader.js';
 import { atomicWriterProject } from '../helpers/kube-atomic-writer.js';
 import { examplesDir } from '../helpers/paths.js';
@@ -227,4 +228,48 @@ test('agent daemon, registry stopped: the file stays, /readyz names the filter, 
   assert.deepEqual(reg.requests().slice(mark).filter((e) => e.path.includes('/blobs/')), [], 'no blob fetched after the restart');
   console.log(`# agent-daemon registry outage: ${failed.length} failures logged in ${downMs} ms, retryInMs ${JSON.stringify(failed.map((e) => e.retryInMs))}; ready again ${recoveredMs} ms after the restart`);
   assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+});
+
+test('agent daemon, SIGTERM during a large download: exit 0 at once, no temp file left, the old file in place untouched', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  // A slow link: every blob comes at 4 MiB/s, so a 48 MiB module takes 12 s to arrive.
+  const slow = await startFaultProxy({ upstream: reg.url });
+  t.after(() => slow.close());
+  const bytesPerSecond = 4 * 1024 * 1024;
+  slow.addFault({ match: isBlobGet, fault: { kind: 'throttle', bytesPerSecond } });
+  const dir = await makeTempDir(t);
+  const small = await makeModule();
+  const big = await makeModule(48 * 1024 * 1024);
+  await pushModule(reg, dir, 'filters/big:v1', small);
+  const config = join(dir, 'filters.yaml');
+  await writeFile(config, filtersYaml([{ name: 'big', image: `${slow.host}/filters/big:v1` }]));
+  const out = join(dir, 'out');
+  const file = join(out, 'big.wasm');
+  const agent = await startAgent(['--config', config, '--output', out, '--interval', '1s', '--plain-http'], { t });
+  await waitFor('the small version in place', async () => (await fileDigest(file)) === sha256(small));
+  const before = await stat(file);
+
+  await pushModule(reg, dir, 'filters/big:v1', big);
+  // The download under way: the agent's hidden temp file in the output directory, growing.
+  const temp = await waitFor('the temp file of the big module to hold 4 MiB', async () => {
+    for (const name of await readdir(out)) {
+      if (!name.startsWith('.big.wasm.')) continue;
+      const st = await stat(join(out, name)).catch(() => undefined);
+      if (st && st.size >= 4 * 1024 * 1024) return { name, size: st.size };
+    }
+    return undefined;
+  }, 30_000);
+  assert.ok(temp.size < big.length, 'stopped mid-download');
+  const signalled = Date.now();
+  const code = await agent.stop('SIGTERM');
+  const exitMs = Date.now() - signalled;
+  assert.equal(code, 0, agent.stderr());
+  assert.deepEqual((await readdir(out)).sort(), ['.wasm-oci-agent-state.json', 'big.wasm'], 'no temp file left');
+  const after = await stat(file);
+  assert.deepEqual(await readFile(file), small, 'the file in place is the old module');
+  assert.equal(after.ino, before.ino);
+  assert.match(agent.stderr(), /stopped; the write in progress was discarded filter=big/);
+  // Well before the download could have finished (12 s at the throttled rate).
+  assert.ok(exitMs < 5000, `exited ${exitMs} ms after SIGTERM`);
+  console.log(`# agent-daemon SIGTERM: temp file at ${temp.size} of ${big.length} bytes; exit 0 after ${exitMs} ms`);
 });

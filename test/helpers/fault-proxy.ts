@@ -27,7 +27,9 @@ export type Fault =
   /** 307 to `${to}${path}` (another origin; see startBlobServer). */
   | { kind: 'redirect-blob-to-other-origin'; to: string; status?: 301 | 302 | 303 | 307 | 308 }
   /** Forward everything, flipping one byte at `atByte` (default: the middle, or 0). Length unchanged. */
-  | { kind: 'corrupt-body'; atByte?: number };
+  | { kind: 'corrupt-body'; atByte?: number }
+  /** Forward the body at no more than `bytesPerSecond` (a slow link: a large download takes a while). */
+  | { kind: 'throttle'; bytesPerSecond: number };
 
 export interface FaultRule {
   match: (req: RequestInfo) => boolean;
@@ -145,6 +147,22 @@ export async function startFaultProxy(opts: { upstream: string }): Promise<Fault
           res.write(chunk);
         });
         upRes.on('end', () => res.end());
+        return;
+      }
+      if (fault?.kind === 'throttle') {
+        const started = Date.now();
+        let sent = 0;
+        upRes.on('data', (chunk: Buffer) => {
+          sent += chunk.length;
+          res.write(chunk);
+          const due = started + (sent / fault.bytesPerSecond) * 1000 - Date.now();
+          if (due > 0) {
+            upRes.pause();
+            setTimeout(() => upRes.resume(), due).unref();
+          }
+        });
+        upRes.on('end', () => res.end());
+        res.once('close', () => upRes.destroy());
         return;
       }
       upRes.pipe(res);
