@@ -273,3 +273,49 @@ test('agent daemon, SIGTERM during a large download: exit 0 at once, no temp fil
   assert.ok(exitMs < 5000, `exited ${exitMs} ms after SIGTERM`);
   console.log(`# agent-daemon SIGTERM: temp file at ${temp.size} of ${big.length} bytes; exit 0 after ${exitMs} ms`);
 });
+
+/** Access-log lines (method, path, status, user agent) of a Distribution, from its combined-format log. */
+function accessLog(reg: RunningRegistry): Array<{ method: string; path: string; status: number; agent: string }> {
+  const re = /^\S+ - \S+ \[[^\]]+\] "([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) \S+ "[^"]*" "([^"]*)"/gm;
+  return [...reg.logs().matchAll(re)].map((m) => ({ method: m[1]!, path: m[2]!, status: Number(m[3]), agent: m[4]! }));
+}
+
+test('agent daemon, --mirror to Distribution as a pull-through cache: blobs come through it; with it stopped the agent falls back to the registry', async (t) => {
+  const upstream = await startDistribution({ mode: 'plain', t });
+  const mirror = await startDistribution({ mode: 'plain', proxyRemoteUrl: upstream.url, t });
+  const dir = await makeTempDir(t);
+  const [first, second] = await Promise.all([makeModule(), makeModule()]);
+  await pushModule(upstream, dir, 'filters/m:v1', first);
+  const config = join(dir, 'filters.yaml');
+  await writeFile(config, filtersYaml([{ name: 'mirrored', image: `${upstream.host}/filters/m:v1` }]));
+  const out = join(dir, 'out');
+  const file = join(out, 'mirrored.wasm');
+  const agent = await startAgent(['--config', config, '--output', out, '--interval', '1s', '--plain-http', '--mirror', `${upstream.host}=${mirror.url}`, '--listen', '127.0.0.1:0', '--log-format', 'json'], { t });
+  await waitFor('the first version in place', async () => (await fileDigest(file)) === sha256(first));
+  const written = (): Array<Record<string, unknown>> => jsonLog(agent).filter((e) => e.msg === 'filter written');
+  assert.equal(written()[0]!.source, mirror.url, 'written from the mirror');
+
+  // The mirror's log: the agent's blob GET. The registry's: the same blob, fetched by the mirror only.
+  await Promise.all([mirror.flushLog(), upstream.flushLog()]);
+  const firstBlob = `/v2/filters/m/blobs/${sha256(first)}`;
+  const isOurs = (ua: string): boolean => ua.startsWith('wasm-oci/');
+  assert.deepEqual(accessLog(mirror).filter((e) => e.path === firstBlob).map((e) => `${e.method} ${e.status} ${isOurs(e.agent) ? 'agent' : e.agent}`), ['GET 200 agent']);
+  const upstreamFirst = accessLog(upstream).filter((e) => e.path === firstBlob && e.method === 'GET');
+  assert.ok(upstreamFirst.length >= 1 && upstreamFirst.every((e) => !isOurs(e.agent)), `the registry served the blob to the mirror only: ${JSON.stringify(upstreamFirst)}`);
+
+  // The mirror stopped, the tag moved: the agent falls back to the registry itself.
+  await mirror.halt();
+  await pushModule(upstream, dir, 'filters/m:v1', second);
+  const moved = Date.now();
+  await waitFor('the second version in place, from the registry', async () => (await fileDigest(file)) === sha256(second));
+  const fallbackMs = Date.now() - moved;
+  const last = written().at(-1)!;
+  assert.equal(last.source, upstream.host, 'written from the registry');
+  assert.ok(jsonLog(agent).some((e) => e.msg === 'mirror failed; trying the next source' && e.mirror === mirror.url), agent.stderr());
+  await upstream.flushLog();
+  const secondBlob = accessLog(upstream).filter((e) => e.path === `/v2/filters/m/blobs/${sha256(second)}` && e.method === 'GET');
+  assert.deepEqual(secondBlob.map((e) => `${e.status} ${isOurs(e.agent) ? 'agent' : e.agent}`), ['200 agent']);
+  assert.match(await readyz(agent, 200, 'in place from the registry'), /1 filter in place/);
+  console.log(`# agent-daemon mirror: first blob via the pull-through cache; mirror stopped, tag moved: served from the registry after ${fallbackMs} ms`);
+  assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+});
