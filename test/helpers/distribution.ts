@@ -32,10 +32,11 @@ export interface StartDistributionOptions {
   /** TLS modes: require a client certificate (`http.tls.clientcas`); one is made and returned. */
   clientCert?: boolean;
   /**
-   * Address to listen on (default 127.0.0.1). A proxy test needs another one: clients that follow
-   * Go's rules never send loopback traffic through a proxy. The TLS certificate covers it.
+   * A name the registry is also reached by: its TLS certificate covers it, and a token issuer's
+   * realm is spelled with it. It listens on 127.0.0.1 all the same. A proxy test needs one: Go's
+   * rules (and ours) never send localhost or a loopback address through a proxy, a name they do.
    */
-  listenHost?: string;
+  serverName?: string;
   /**
    * Run as a pull-through cache of this registry URL (Distribution's `proxy.remoteurl`): it
    * serves the upstream's repositories and stores what it fetched; pushes are refused.
@@ -46,7 +47,7 @@ export interface StartDistributionOptions {
 }
 
 export interface RunningRegistry {
-  /** `127.0.0.1:PORT` (or the `listenHost` asked for) */
+  /** `127.0.0.1:PORT` */
   host: string;
   port: number;
   /** `http://127.0.0.1:PORT` or `https://...` */
@@ -101,12 +102,12 @@ function installExitHook(): void {
 }
 
 /** A port that was free a moment ago: listen on 0, read it, close. Callers retry on EADDRINUSE. */
-export async function findFreePort(host = '127.0.0.1'): Promise<number> {
+export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.once('error', reject);
-    srv.listen(0, host, () => {
+    srv.listen(0, '127.0.0.1', () => {
       const { port } = srv.address() as AddressInfo;
       srv.close(() => resolve(port));
     });
@@ -198,7 +199,7 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
     let caFile: string | undefined;
     let client: Awaited<ReturnType<typeof makeSelfSignedCert>> | undefined;
     if (tls) {
-      const cert = await makeSelfSignedCert(dataDir, 'registry', undefined, opts.listenHost ? [opts.listenHost] : []);
+      const cert = await makeSelfSignedCert(dataDir, 'registry', undefined, opts.serverName ? [opts.serverName] : []);
       (config.http as Record<string, unknown>).tls = { certificate: cert.certFile, key: cert.keyFile };
       caPem = cert.certPem;
       caFile = cert.certFile;
@@ -208,7 +209,7 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
       }
       if (token) {
         // The issuer serves HTTPS with the same cert: an HTTP realm behind an HTTPS registry is a downgrade clients refuse.
-        issuer = await startTokenIssuer({ ...opts.issuer, username, password, tls: { certPem: cert.certPem, keyPem: cert.keyPem }, ...(opts.listenHost ? { host: opts.listenHost } : {}) });
+        issuer = await startTokenIssuer({ ...opts.issuer, username, password, tls: { certPem: cert.certPem, keyPem: cert.keyPem }, ...(opts.serverName ? { realmHost: opts.serverName } : {}) });
       }
     }
     if (htpasswd) {
@@ -218,21 +219,20 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
       config.auth = { htpasswd: { realm: 'test', path: file } };
     }
     if (token) {
-      issuer ??= await startTokenIssuer({ ...opts.issuer, username, password, ...(opts.listenHost ? { host: opts.listenHost } : {}) });
+      issuer ??= await startTokenIssuer({ ...opts.issuer, username, password, ...(opts.serverName ? { realmHost: opts.serverName } : {}) });
       const bundle = join(dataDir, 'issuer.pem');
       await writeFile(bundle, issuer.certPem);
       config.auth = { token: { realm: issuer.realm, service: issuer.service, issuer: issuer.issuer, rootcertbundle: bundle } };
     }
 
-    const listenHost = opts.listenHost ?? '127.0.0.1';
     for (let attempt = 0; ; attempt++) {
-      const port = await findFreePort(listenHost);
-      (config.http as Record<string, unknown>).addr = `${listenHost}:${port}`;
+      const port = await findFreePort();
+      (config.http as Record<string, unknown>).addr = `127.0.0.1:${port}`;
       const configFile = join(dataDir, 'config.yml');
       // JSON is YAML; Distribution's go-yaml reads it as is.
       await writeFile(configFile, JSON.stringify(config, null, 2));
       try {
-        return await launch({ listenHost, port, configFile, dataDir, mode, tls, caPem, caFile, username, password, issuer, client, t: opts.t });
+        return await launch({ port, configFile, dataDir, mode, tls, caPem, caFile, username, password, issuer, client, t: opts.t });
       } catch (err) {
         if (err instanceof AddressInUse && attempt < 5) continue;
         throw err;
@@ -248,7 +248,7 @@ export async function startDistribution(opts: StartDistributionOptions): Promise
 class AddressInUse extends Error {}
 
 interface LaunchArgs {
-  listenHost: string; port: number; configFile: string; dataDir: string; mode: RegistryMode; tls: boolean;
+  port: number; configFile: string; dataDir: string; mode: RegistryMode; tls: boolean;
   caPem?: string; caFile?: string; username?: string; password?: string; issuer?: TokenIssuer;
   client?: { certFile: string; keyFile: string; certPem: string; keyPem: string };
   t?: CleanupContext;
@@ -289,7 +289,7 @@ async function launch(a: LaunchArgs): Promise<RunningRegistry> {
     log += chunk.toString('utf8');
     if (log.length > LOG_CAP) log = log.slice(log.length - LOG_CAP / 2);
   };
-  const url = `${a.tls ? 'https' : 'http'}://${a.listenHost}:${a.port}`;
+  const url = `${a.tls ? 'https' : 'http'}://127.0.0.1:${a.port}`;
 
   /** Spawns the process and waits until GET /v2/ answers (200, or 401 behind auth). */
   const start = async (): Promise<RegistryProcess> => {
@@ -323,7 +323,7 @@ async function launch(a: LaunchArgs): Promise<RunningRegistry> {
 
   let stopped: Promise<void> | undefined;
   const reg: RunningRegistry = {
-    host: `${a.listenHost}:${a.port}`,
+    host: `127.0.0.1:${a.port}`,
     port: a.port,
     url,
     mode: a.mode,

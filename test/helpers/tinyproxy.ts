@@ -8,6 +8,9 @@ import { makeTempDir, type CleanupContext } from './tmp.js';
 /**
  * A real forward proxy: tinyproxy from Debian (scripts/install-system-deps.sh), in the
  * foreground, on a free loopback port, logging every connection and request line at Info.
+ * With `hosts`, it runs in a mount namespace of its own whose /etc/hosts maps those names
+ * (to 127.0.0.1): the proxy resolves a registry's name that nothing else on the machine knows,
+ * so every byte stays on loopback and the machine's files are untouched.
  */
 
 export interface TinyproxyOptions {
@@ -16,6 +19,8 @@ export interface TinyproxyOptions {
   connectPorts?: number[];
   /** `BasicAuth USER PASSWORD`: the proxy answers 407 without them. */
   basicAuth?: { username: string; password: string };
+  /** Names the proxy resolves to 127.0.0.1 (needs a mount namespace: root, see canIsolateHosts). */
+  hosts?: string[];
 }
 
 export interface ProxyLogLine {
@@ -51,7 +56,15 @@ export async function startTinyproxy(opts: TinyproxyOptions): Promise<RunningTin
     ].join('\n');
     const file = join(dir, 'tinyproxy.conf');
     await writeFile(file, `${conf}\n`);
-    const child: ChildProcess = spawn('tinyproxy', ['-d', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ChildProcess;
+    if (opts.hosts?.length) {
+      const hostsFile = join(dir, 'hosts');
+      await writeFile(hostsFile, `127.0.0.1 localhost ${opts.hosts.join(' ')}\n`);
+      // unshare and sh exec in turn: the child's pid is tinyproxy's, so stop() signals it.
+      child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/hosts && exec tinyproxy -d -c "$2"', 'sh', hostsFile, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    } else {
+      child = spawn('tinyproxy', ['-d', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    }
     let log = '';
     let exited = false;
     const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
@@ -106,11 +119,24 @@ function canConnect(port: number): Promise<void> {
   });
 }
 
-/** The first IPv4 address of this machine that is not loopback, if it has one. */
-export async function nonLoopbackIPv4(): Promise<string | undefined> {
-  const { networkInterfaces } = await import('node:os');
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+/**
+ * Whether this process may run a program in a mount namespace with its own /etc/hosts (root,
+ * and a kernel or sandbox that allows it). Tried once, on a scratch file.
+ */
+export async function canIsolateHosts(): Promise<boolean> {
+  const { execFile } = await import('node:child_process');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'wasm-oci-ns-'));
+  try {
+    const hosts = join(dir, 'hosts');
+    await writeFile(hosts, '127.0.0.1 localhost wasm-oci-ns-probe.test\n');
+    return await new Promise<boolean>((resolve) => {
+      execFile('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/hosts && getent hosts wasm-oci-ns-probe.test', 'sh', hosts], (err, stdout) => {
+        resolve(!err && stdout.includes('127.0.0.1'));
+      });
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return undefined;
 }

@@ -35,8 +35,8 @@ export interface IssuerRequestRecord {
 }
 
 export interface TokenIssuerOptions {
-  /** Address to listen on and to name in the realm (default 127.0.0.1). */
-  host?: string;
+  /** The host the realm URL names (default 127.0.0.1); it listens on 127.0.0.1 whatever it is. */
+  realmHost?: string;
   username?: string;
   password?: string;
   /** `aud`; must equal the registry's `auth.token.service`. */
@@ -239,10 +239,10 @@ export async function startTokenIssuer(opts: TokenIssuerOptions = {}): Promise<T
     : createHttpServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, opts.host ?? '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `${opts.tls ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${port}`;
+  const origin = `${opts.tls ? 'https' : 'http'}://${opts.realmHost ?? '127.0.0.1'}:${port}`;
 
   return {
     realm: `${origin}/token`,
