@@ -22,6 +22,12 @@ export interface StateEntry {
   ino: number;
   mtimeMs: number;
   writtenAt: string;
+  /**
+   * Found at the filter's name with exactly the module's bytes, so taken as in place instead of
+   * fetched: the agent did not write it, so it never removes it. Cleared once the agent writes the
+   * file itself (a new digest).
+   */
+  adopted?: boolean;
 }
 
 export interface AgentState {
@@ -120,10 +126,12 @@ export async function hashFile(path: string): Promise<string | undefined> {
 }
 
 /**
- * Removes a file the agent recorded writing, only while it is still that file (same inode):
- * a file someone else put at the name since is left alone. Resolves to what happened.
+ * Removes a file the agent recorded writing, only while it is still that file: the same inode
+ * with the bytes written (checkRecordedFile). A file someone else put at the name since (another
+ * inode), one edited in place, or one the agent only adopted is left alone. Resolves to what
+ * happened.
  */
-export async function removeRecordedFile(dir: string, entry: StateEntry): Promise<'removed' | 'gone' | 'foreign'> {
+export async function removeRecordedFile(dir: string, entry: StateEntry): Promise<'removed' | 'gone' | 'foreign' | 'changed' | 'adopted'> {
   if (!isSafeName(entry.file)) throw new WasmOciError('E_INTERNAL', `unsafe file name in the state: ${entry.file}`);
   const path = join(dir, entry.file);
   let st;
@@ -132,7 +140,9 @@ export async function removeRecordedFile(dir: string, entry: StateEntry): Promis
   } catch {
     return 'gone';
   }
+  if (entry.adopted) return 'adopted';
   if (st.ino !== entry.ino) return 'foreign';
+  if ((await checkRecordedFile(dir, entry)) !== 'intact') return 'changed';
   await rm(path, { force: true });
   return 'removed';
 }

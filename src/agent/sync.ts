@@ -298,6 +298,8 @@ export class NodeAgent {
     try {
       const result = await removeRecordedFile(this.dir, entry);
       if (result === 'foreign') this.log('warn', 'not removing a file the agent did not write', { filter: name, file: entry.file });
+      else if (result === 'changed') this.log('warn', 'not removing a file changed since the agent wrote it', { filter: name, file: entry.file });
+      else if (result === 'adopted') this.log('info', 'not removing a file the agent found in place and did not write', { filter: name, file: entry.file });
       else if (result === 'removed') this.log('info', 'removed the file of a filter taken out of the config', { filter: name, file: entry.file });
       delete this.state.files[name];
       await this.saveState();
@@ -466,7 +468,8 @@ export class NodeAgent {
         });
       }
       const st = await stat(finalPath);
-      await this.record(filter, { file: fileName, manifestDigest: wanted, digest: existing, size: st.size, ino: st.ino, mtimeMs: st.mtimeMs });
+      await this.record(filter, { file: fileName, manifestDigest: wanted, digest: existing, size: st.size, ino: st.ino, mtimeMs: st.mtimeMs, adopted: true });
+      this.log('info', 'a file with exactly the module\'s bytes is in place; taken as it is (and never removed: the agent did not write it)', { filter: filter.name, file: status.file });
       status.currentDigest = wanted;
       status.moduleDigest = existing;
       return 'unchanged';
