@@ -47,13 +47,13 @@ export interface LinkPlan {
   hostImports: { module: string; name: string; host: HostFunction }[];
 }
 
-function linkError(problems: LinkProblem[], cause?: unknown): WasmOciError {
+function linkError(problems: LinkProblem[], cause?: unknown, abiVersion?: AbiVersion): WasmOciError {
   const first = problems[0]!;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1).map((p) => p.subject).join(', ')})` : '';
   const lead = problems.every((p) => p.afterLink) ? 'Envoy (V8) links the module but cannot run it' : 'Envoy (V8) refuses the module';
   return new WasmOciError('E_WASM_LINK', `${lead}: ${first.message}${more}`, {
     cause,
-    details: { problems },
+    details: abiVersion === undefined ? { problems } : { problems, abiVersion },
   });
 }
 
@@ -123,7 +123,7 @@ export async function planLink(bytes: Uint8Array): Promise<LinkPlan> {
   const memory = memoryProblem(types);
   if (memory !== undefined) problems.push(memory);
 
-  if (problems.length > 0) throw linkError(problems);
+  if (problems.length > 0) throw linkError(problems, undefined, abiVersion);
   return { module, types, abiVersion, allocator: allocator!, hostImports };
 }
 

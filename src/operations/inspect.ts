@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { inspectWasm } from '../wasm/inspect.js';
 import type { WasmInfo } from '../wasm/types.js';
 import { evaluateConsumers, proxyWasmVerdictOfModule, type ConsumerVerdict } from '../wasm/verdicts.js';
 import { istioIndexChild, istioValidWasmBinary, readIstioModule, type IstioRead } from '../wasm/istio-image.js';
-import { compileCheck, type LinkCheck, type LinkCheckResult } from '../wasm/link-check.js';
+import type { LinkCheck, LinkCheckResult } from '../wasm/link-check.js';
 import { v8LinkCheck } from '../host/link-check.js';
 import type { IstioJudgement } from '../wasm/verdict-istio.js';
 import { fetchManifestBytes } from '../copy/copy.js';
@@ -131,10 +132,14 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
     await rm(dir, { recursive: true, force: true });
   }
 
-  // References keep the compile check for now (the V8 link check's rules for a module without a
-  // memory export are not yet settled against cpp-host); local files and push use the link check.
-  const istio = await judgeAsIstio(target, manifest, descriptor, index?.index, options);
+  // Envoy's verdict comes from the same V8 link check as `inspect FILE` (host/link-check.ts), on
+  // the module `pull` takes; Istio's from the same check on the module Istio reads, which is often
+  // the same bytes (then checked once).
+  const linkCheck = memoizeLinkCheck(options.linkCheck ?? v8LinkCheck);
+  const proxyWasmLink = moduleBytes !== undefined && module?.info?.kind === 'module' ? await linkCheck(moduleBytes) : undefined;
+  const istio = await judgeAsIstio(target, manifest, descriptor, index?.index, { ...options, linkCheck });
   const verdicts = evaluateConsumers({
+    ...(proxyWasmLink !== undefined ? { proxyWasmLink } : {}),
     istio,
     moduleSearched: true,
     manifestMediaType: descriptor.mediaType,
@@ -198,6 +203,20 @@ async function judgeAsIstio(
     read = { errors: [err.message] };
   }
   const bytes = read.module?.bytes;
-  if (bytes !== undefined && istioValidWasmBinary(bytes)) judgement.link = await (options.linkCheck ?? compileCheck)(bytes);
+  if (bytes !== undefined && istioValidWasmBinary(bytes)) judgement.link = await (options.linkCheck ?? v8LinkCheck)(bytes);
   return { ...judgement, read };
+}
+
+/** A LinkCheck that answers the same bytes (by sha256) once. */
+function memoizeLinkCheck(check: LinkCheck): LinkCheck {
+  const seen = new Map<string, Promise<LinkCheckResult>>();
+  return (bytes) => {
+    const key = createHash('sha256').update(bytes).digest('hex');
+    let answer = seen.get(key);
+    if (answer === undefined) {
+      answer = Promise.resolve(check(bytes));
+      seen.set(key, answer);
+    }
+    return answer;
+  };
 }

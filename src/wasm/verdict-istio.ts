@@ -59,5 +59,6 @@ export function istioVerdictFromRead(j: IstioJudgement): ConsumerVerdict {
   if (link === undefined) return { ...base, ok: true, summary: `fetches it (${module.variant} variant); the module was not checked` };
   const how = link.depth === 'compiled' ? 'V8 compiles it (not linked against the host)' : 'V8 links it';
   if (link.ok) return { ...base, ok: true, summary: `fetches it (${module.variant} variant) and ${how}` };
-  return { ...base, summary: `fetches it (${module.variant} variant), but the module fails`, reasons: [`${where}: ${link.reason ?? 'the module fails'}`] };
+  const reasons = link.problems !== undefined && link.problems.length > 0 ? link.problems.map((p) => `${where}: ${p.message}`) : [`${where}: ${link.reason ?? 'the module fails'}`];
+  return { ...base, summary: `fetches it (${module.variant} variant), but the module fails`, reasons };
 }

@@ -76,3 +76,26 @@ test('push of a module Envoy would refuse: a warning, and with --strict exit 7 a
   assert.equal(ok.code, 0, ok.stderr);
   assert.doesNotMatch(ok.stderr, /would refuse/);
 });
+
+test('inspect --strict of a reference: Envoy and Istio judge the module by the same V8 link check as inspect FILE', async (t) => {
+  const dir = await makeTempDir(t, 'link-ref');
+  const file = await writeSdkFilter('setBufferStatus', join(dir, 'set-buffer-status.wasm'));
+  const store = join(dir, 'store');
+  assert.equal((await runCli(['push', '--oci-layout', `${store}:bad`, file])).code, 0);
+  assert.equal((await runCli(['push', '--oci-layout', `${store}:good`, join(examplesDir, 'example-filter.wasm')])).code, 0);
+
+  const bad = await runCli(['inspect', '--strict', '--oci-layout', `${store}:bad`]);
+  assert.equal(bad.code, REFUSED, `${bad.stdout}\n${bad.stderr}`);
+  assert.match(bad.stdout, /✗ proxy-wasm \(Envoy\)\s+Envoy \(V8\) refuses it/);
+  assert.match(bad.stdout, /import type mismatch: env\.proxy_get_buffer_status, want: i32 i32 i32 i32 i32 -> i32, but host exports: i32 i32 i32 -> i32/);
+  assert.match(bad.stdout, /✗ Istio \(WasmPlugin oci:\/\/\)\s+fetches it \(oci variant\), but the module fails/);
+  assert.doesNotMatch(bad.stdout, /not linked against the host/);
+  const doc = JSON.parse((await runCli(['inspect', '--format', 'json', '--oci-layout', `${store}:bad`])).stdout);
+  const envoy = doc.verdicts.find((v: { consumer: string }) => v.consumer === 'proxy-wasm');
+  assert.deepEqual([envoy.ok, envoy.targeted, envoy.variant], [false, true, 'ABI 0.2.0']);
+
+  const good = await runCli(['inspect', '--strict', '--oci-layout', `${store}:good`]);
+  assert.equal(good.code, 0, `${good.stdout}\n${good.stderr}`);
+  assert.match(good.stdout, /✓ proxy-wasm \(Envoy\)\s+V8 links it against the proxy-wasm host \(ABI 0\.2\.1\)/);
+  assert.match(good.stdout, /✓ Istio \(WasmPlugin oci:\/\/\)\s+fetches it \(oci variant\) and V8 links it$/m);
+});
