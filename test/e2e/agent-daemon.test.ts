@@ -109,7 +109,7 @@ test('agent daemon, ConfigMap volume: filters appear byte for byte; a ..data swa
   assert.equal(await readFile(foreign, 'utf8'), 'not the agent\'s');
   assert.equal(foreignAfter.ino, foreignBefore.ino);
   assert.equal(foreignAfter.mtimeMs, foreignBefore.mtimeMs);
-  const loaded = /^.* config loaded .* filters=2 (.*)$/m.exec(agent.stderr())?.[1] ?? '';
+  const loaded = await waitFor('the log line of the swap', () => /^.* config loaded .* filters=2 (.*)$/m.exec(agent.stderr())?.[1]);
   assert.match(loaded, /added=\["delta"\] changed=\["alpha"\] removed=\["(gamma","beta|beta","gamma)"\]/, agent.stderr());
   console.log(`# agent-daemon configmap: ..data swap followed in ${followedMs} ms (interval 10m: by the watch)`);
 
@@ -197,7 +197,10 @@ test('agent daemon, registry stopped: the file stays, /readyz names the filter, 
   assert.ok(metricValue(scrape, 'wasm_oci_agent_filter_sync_failures_total', { filter: 'alpha' })! >= 4);
   assert.equal(metricValue(scrape, 'wasm_oci_agent_filter_ready', { filter: 'alpha' }), 0);
   assert.equal(metricValue(scrape, 'wasm_oci_agent_ready'), 0);
-  const failed = jsonLog(agent).filter((e) => e.msg === 'sync failed; the file in place stays');
+  const failed = await waitFor('four failures logged', () => {
+    const lines = jsonLog(agent).filter((e) => e.msg === 'sync failed; the file in place stays');
+    return lines.length >= 4 ? lines : undefined;
+  });
   const retry = (n: number): number => failed.find((e) => e.failures === n)!.retryInMs as number;
   // Doubling from 1 s with equal jitter: the 1st is in [0.5, 1] s, the 2nd in [1, 2] s, the 3rd in
   // [2, 4] s; the 4th would be [4, 8] s but --max-backoff 4s bounds it to [2, 4] s.
@@ -285,15 +288,17 @@ test('agent daemon, --mirror to Distribution as a pull-through cache: blobs come
   const mirror = await startDistribution({ mode: 'plain', proxyRemoteUrl: upstream.url, t });
   const dir = await makeTempDir(t);
   const [first, second] = await Promise.all([makeModule(), makeModule()]);
-  await pushModule(upstream, dir, 'filters/m:v1', first);
+  const firstDigest = await pushModule(upstream, dir, 'filters/m:v1', first);
   const config = join(dir, 'filters.yaml');
   await writeFile(config, filtersYaml([{ name: 'mirrored', image: `${upstream.host}/filters/m:v1` }]));
   const out = join(dir, 'out');
   const file = join(out, 'mirrored.wasm');
   const agent = await startAgent(['--config', config, '--output', out, '--interval', '1s', '--plain-http', '--mirror', `${upstream.host}=${mirror.url}`, '--listen', '127.0.0.1:0', '--log-format', 'json'], { t });
   await waitFor('the first version in place', async () => (await fileDigest(file)) === sha256(first));
-  const written = (): Array<Record<string, unknown>> => jsonLog(agent).filter((e) => e.msg === 'filter written');
-  assert.equal(written()[0]!.source, mirror.url, 'written from the mirror');
+  // The log line comes after the rename: waited for, not read at once.
+  const written = (digest: string): Promise<Record<string, unknown>> =>
+    waitFor(`the log line of ${digest} written`, () => jsonLog(agent).find((e) => e.msg === 'filter written' && e.digest === digest));
+  assert.equal((await written(firstDigest)).source, mirror.url, 'written from the mirror');
 
   // The mirror's log: the agent's blob GET. The registry's: the same blob, fetched by the mirror only.
   await Promise.all([mirror.flushLog(), upstream.flushLog()]);
@@ -305,13 +310,12 @@ test('agent daemon, --mirror to Distribution as a pull-through cache: blobs come
 
   // The mirror stopped, the tag moved: the agent falls back to the registry itself.
   await mirror.halt();
-  await pushModule(upstream, dir, 'filters/m:v1', second);
+  const secondDigest = await pushModule(upstream, dir, 'filters/m:v1', second);
   const moved = Date.now();
   await waitFor('the second version in place, from the registry', async () => (await fileDigest(file)) === sha256(second));
   const fallbackMs = Date.now() - moved;
-  const last = written().at(-1)!;
-  assert.equal(last.source, upstream.host, 'written from the registry');
-  assert.ok(jsonLog(agent).some((e) => e.msg === 'mirror failed; trying the next source' && e.mirror === mirror.url), agent.stderr());
+  assert.equal((await written(secondDigest)).source, upstream.host, 'written from the registry');
+  await waitFor('the fallback logged', () => jsonLog(agent).some((e) => e.msg === 'mirror failed; trying the next source' && e.mirror === mirror.url));
   await upstream.flushLog();
   const secondBlob = accessLog(upstream).filter((e) => e.path === `/v2/filters/m/blobs/${sha256(second)}` && e.method === 'GET');
   assert.deepEqual(secondBlob.map((e) => `${e.status} ${isOurs(e.agent) ? 'agent' : e.agent}`), ['200 agent']);

@@ -54,8 +54,10 @@ export async function startAgent(args: string[], opts: { t: CleanupContext; env?
   let out = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
   child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  // 'close', not 'exit': it comes once stdout and stderr are read to the end too, so a test that
+  // checks a log line after the agent exited sees every line the agent wrote.
   const exited = new Promise<number>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 0)));
+    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 0)));
   });
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
