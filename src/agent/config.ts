@@ -49,7 +49,10 @@ export function parseAgentConfig(text: string, source: string): AgentConfig {
   } catch (err) {
     throw invalid(source, `does not parse: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (doc === null || doc === undefined) return { filters: [] };
+  // An empty document is refused, not read as "no filters": a file caught between its truncation
+  // and its write (`>`, an editor writing in place) would otherwise remove every filter's file.
+  // `filters: []` says "none" on purpose.
+  if (doc === null || doc === undefined) throw invalid(source, 'is empty (to run with no filters, write `filters: []`)');
   if (typeof doc !== 'object' || Array.isArray(doc)) throw invalid(source, 'is not a mapping with a `filters` list');
   const raw = (doc as Record<string, unknown>).filters;
   if (raw === undefined || raw === null) return { filters: [] };
