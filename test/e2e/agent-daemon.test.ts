@@ -10,6 +10,7 @@ import { isBlobGet, startFaultProxy } from '../helpers/fault-proxy.js';
 import { startHashReader } from '../helpers/hash-reader.js';
 import { atomicWriterProject } from '../helpers/kube-atomic-writer.js';
 import { examplesDir } from '../helpers/paths.js';
+import { testPassword } from '../helpers/secrets.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { padModule } from '../helpers/wasm-padding.js';
 
@@ -321,5 +322,52 @@ test('agent daemon, --mirror to Distribution as a pull-through cache: blobs come
   assert.deepEqual(secondBlob.map((e) => `${e.status} ${isOurs(e.agent) ? 'agent' : e.agent}`), ['200 agent']);
   assert.match(await readyz(agent, 200, 'in place from the registry'), /1 filter in place/);
   console.log(`# agent-daemon mirror: first blob via the pull-through cache; mirror stopped, tag moved: served from the registry after ${fallbackMs} ms`);
+  assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+});
+
+test('agent daemon, TLS + htpasswd registry through a mounted pull secret: the filter naming it is pulled; one without it, or naming a secret not mounted, fails and shows in the status', async (t) => {
+  const password = testPassword('agent');
+  const reg = await startDistribution({ mode: 'tls-htpasswd', username: 'puller', password, t });
+  const dir = await makeTempDir(t);
+  const module = await makeModule();
+  await pushModule(reg, dir, 'private/f:v1', module);
+
+  // --pull-secrets DIR: one folder per Secret volume, projected by kubelet like a ConfigMap.
+  const secrets = join(dir, 'secrets');
+  await mkdir(join(secrets, 'regcred'), { recursive: true });
+  const dockerconfigjson = JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`puller:${password}`).toString('base64') } } });
+  await atomicWriterProject(join(secrets, 'regcred'), { '.dockerconfigjson': dockerconfigjson });
+  assert.equal(await readlink(join(secrets, 'regcred', '.dockerconfigjson')), '..data/.dockerconfigjson');
+
+  const image = `${reg.host}/private/f:v1`;
+  const config = join(dir, 'filters.yaml');
+  await writeFile(config, filtersYaml([
+    { name: 'with-secret', image, pullSecret: 'regcred' },
+    { name: 'without-secret', image },
+    { name: 'unmounted-secret', image, pullSecret: 'absent' },
+  ]));
+  const out = join(dir, 'out');
+  const agent = await startAgent(['--config', config, '--output', out, '--interval', '1s', '--ca-file', reg.caFile!, '--pull-secrets', secrets, '--listen', '127.0.0.1:0'], { t });
+  await waitFor('the filter with the secret in place', async () => (await fileDigest(join(out, 'with-secret.wasm'))) === sha256(module));
+  const body = await waitFor('/readyz naming both failing filters', async () => {
+    const r = await agent.get('/readyz');
+    return r.status === 503 && /without-secret: /.test(r.body) && /unmounted-secret: /.test(r.body) ? r.body : undefined;
+  });
+  assert.doesNotMatch(body, /with-secret: /, body);
+  assert.match(body, /without-secret: E_AUTH: /, body);
+  assert.match(body, /unmounted-secret: E_CREDENTIALS: pull secret "absent": cannot read .*absent\/\.dockerconfigjson: no such file/, body);
+  const m = (await agent.get('/metrics')).body;
+  assert.equal(metricValue(m, 'wasm_oci_agent_filter_ready', { filter: 'with-secret' }), 1);
+  assert.equal(metricValue(m, 'wasm_oci_agent_filter_ready', { filter: 'without-secret' }), 0);
+  assert.equal(metricValue(m, 'wasm_oci_agent_filter_ready', { filter: 'unmounted-secret' }), 0);
+  assert.ok(metricValue(m, 'wasm_oci_agent_filter_sync_failures_total', { filter: 'without-secret' })! >= 1);
+  assert.deepEqual((await readdir(out)).sort(), ['.wasm-oci-agent-state.json', 'with-secret.wasm'], 'nothing written for the failing filters');
+  // The registry refused the requests that came without credentials.
+  await reg.flushLog();
+  assert.ok(reg.requests().some((e) => e.path === '/v2/private/f/manifests/v1' && e.status === 401));
+  for (const form of [password, Buffer.from(`puller:${password}`).toString('base64')]) {
+    assert.ok(!agent.stderr().includes(form) && !agent.stdout().includes(form), 'the password is never logged');
+  }
+  console.log(`# agent-daemon pull secret: /readyz says ${JSON.stringify(body)}`);
   assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
 });
