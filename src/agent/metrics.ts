@@ -25,29 +25,31 @@ export async function createAgentMetrics(status: () => AgentStatus): Promise<Age
     for (const f of status().filters) set(f);
   };
 
+  const seen = new Set<string>();
   const hist = new client.Histogram({
     name: 'wasm_oci_agent_sync_duration_seconds',
     help: 'Duration of one sync pass of a filter (a HEAD when unchanged; manifest and blob when updated).',
     labelNames: ['filter', 'result'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers,
+    // Pruned of filters that left the config in its own collect, so the scrape right after a
+    // removal already leaves them out (pruning from a metric rendered later left one stale scrape).
+    collect() {
+      const names = new Set(status().filters.map((f) => f.name));
+      for (const n of seen) {
+        if (names.has(n)) continue;
+        for (const result of SYNC_RESULTS) this.remove({ filter: n, result });
+        seen.delete(n);
+      }
+    },
   });
-  const seen = new Set<string>();
 
   new client.Gauge({
     name: 'wasm_oci_agent_ready',
     help: '1 when a config is loaded and every filter is in place at its wanted digest.',
     registers,
     collect() {
-      const s = status();
-      this.set(s.ready ? 1 : 0);
-      // Prune the histogram of filters that left the config.
-      const names = new Set(s.filters.map((f) => f.name));
-      for (const n of seen) {
-        if (names.has(n)) continue;
-        for (const result of SYNC_RESULTS) hist.remove({ filter: n, result });
-        seen.delete(n);
-      }
+      this.set(status().ready ? 1 : 0);
     },
   });
   new client.Gauge({

@@ -34,6 +34,8 @@ export interface AgentHarnessOptions extends Partial<Omit<NodeAgentOptions, 'out
   out?: string;
   configPath?: string;
   clock?: FakeClock;
+  /** A mirror asked first for every filter (a pull-through cache), the registry after it. */
+  mirror?: MemoryRegistry;
 }
 
 /**
@@ -56,19 +58,23 @@ export class AgentHarness {
     readonly configPath: string,
     options: AgentHarnessOptions,
   ) {
-    const { reg: _r, out: _o, configPath: _c, clock: _k, ...rest } = options;
+    const { reg: _r, out: _o, configPath: _c, clock: _k, mirror, ...rest } = options;
     this.agent = new NodeAgent({
       intervalMs: 30_000,
       ...rest,
       outputDir: out,
       clock,
       loadConfig: () => loadAgentConfig(configPath),
-      openSources: async (filter) => [{ kind: 'registry', endpoint: filter.ref.registry, target: reg.target(filter.ref.repository) }],
+      openSources: async (filter) => [
+        ...(mirror ? [{ kind: 'mirror' as const, endpoint: `http://${mirror.host}`, target: mirror.target(filter.ref.repository) }] : []),
+        { kind: 'registry', endpoint: filter.ref.registry, target: reg.target(filter.ref.repository) },
+      ],
       onLog: (e) => this.logs.push(e),
       onSync: (e) => this.syncs.push(e),
     });
     // The registry's log is stamped with this agent's time.
     reg.now = () => clock.now();
+    if (mirror) mirror.now = () => clock.now();
     // Idle: every filter's worker asleep, and the config loop.
     clock.setIdleCount(() => this.agent.status().filters.length + 1);
   }
@@ -83,8 +89,12 @@ export class AgentHarness {
     return h;
   }
 
-  /** Writes the config file: `filters` as name -> image (or full entries). */
-  async writeConfig(filters: Record<string, string> | Array<Record<string, string>>): Promise<void> {
+  /** Writes the config file: `filters` as name -> image (or full entries), or the text given. */
+  async writeConfig(filters: Record<string, string> | Array<Record<string, string>> | string): Promise<void> {
+    if (typeof filters === 'string') {
+      await writeFile(this.configPath, filters);
+      return;
+    }
     const list = Array.isArray(filters) ? filters : Object.entries(filters).map(([name, image]) => ({ name, image }));
     await writeFile(this.configPath, `${JSON.stringify({ filters: list }, null, 2)}\n`);
   }
