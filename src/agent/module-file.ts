@@ -20,7 +20,7 @@ export interface ModuleSource {
  */
 export function pickModuleLayer(manifest: ImageManifest, moduleSizeLimit: number = LIMITS.moduleBytes): ModuleSource {
   const plan = planExtraction(manifest);
-  const job = plan.jobs.find((j: ExtractJob) => (j.kind === 'file' ? j.isModule : j.wantModule));
+  const job = plan.jobs.find((j: ExtractJob) => (j.kind === 'file' ? j.isModule : j.kind === 'tar' && j.wantModule));
   if (!job) {
     throw new WasmOciError('E_UNSUPPORTED', 'the artifact has no Wasm module: no Wasm layer, no gzip tar with plugin.wasm, no titled *.wasm file', {
       hint: 'Inspect it with `wasm-oci inspect REF` to see its layers.',

@@ -30,6 +30,10 @@ export const ANNOTATIONS = {
   title: 'org.opencontainers.image.title',
   created: 'org.opencontainers.image.created',
   refName: 'org.opencontainers.image.ref.name',
+  /** oras-go content/file/file.go AnnotationDigest: sha256 of a directory layer's uncompressed tar. */
+  orasContentDigest: 'io.deis.oras.content.digest',
+  /** oras-go content/file/file.go AnnotationUnpack: `"true"` on a directory layer, unpacked on pull. */
+  orasUnpack: 'io.deis.oras.content.unpack',
 } as const;
 
 /** Accept header for manifest GET/HEAD: every manifest type we can read. */

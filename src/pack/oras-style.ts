@@ -1,12 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, posix } from 'node:path';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, posix } from 'node:path';
 import { WasmOciError } from '../errors.js';
 import { digestOf } from '../oci/digest.js';
-import { MEDIA_TYPES } from '../oci/media-types.js';
+import { ANNOTATIONS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import { inspectWasm, sniffWasm } from '../wasm/inspect.js';
 import type { WasmInfo } from '../wasm/types.js';
 import { ANNOTATION_CONFIG_KEY } from './annotations.js';
+import { writeDirectoryLayer } from './dir-layer.js';
 import { digestFile, fileContent, readHead, statRegularFile } from './file-blob.js';
 import { EMPTY_JSON, emptyDescriptor, fileAnnotations, finishArtifact, makeDescriptor, makeManifest, manifestAnnotations } from './manifest-parts.js';
 import { INSPECT_LIMIT } from './module-input.js';
@@ -24,9 +26,13 @@ const CONFIG_LIMIT = 4 * 1024 * 1024;
  * (oras cmd/oras/root/file.go loadFiles). A title that would escape the puller's directory is
  * refused here, as oras refuses it without --disable-path-validation.
  */
-export function orasTitle(path: string): string {
-  const title = posix.normalize(path.replace(/\\/g, '/'));
-  if (title === '.' || title.endsWith('/')) throw new WasmOciError('E_INVALID_INPUT', `"${path}" does not name a file`);
+export function orasTitle(path: string, isDirectory = false): string {
+  let title = posix.normalize(path.replace(/\\/g, '/'));
+  // Go's filepath.Clean drops a trailing slash: `dir/` is titled `dir`.
+  if (isDirectory && title !== '/') title = title.replace(/\/+$/, '');
+  if (title === '.' || title.endsWith('/')) {
+    throw new WasmOciError('E_INVALID_INPUT', isDirectory ? `"${path}" names the current directory; push it by its name from its parent` : `"${path}" does not name a file`);
+  }
   if (isAbsolute(path) || title.startsWith('/') || title === '..' || title.startsWith('../')) {
     throw new WasmOciError('E_INVALID_INPUT', `file path "${path}" is absolute or leaves the current directory; its title would be unsafe to pull`, {
       hint: 'Run the push from the directory that holds the file and name it by a relative path.',
@@ -78,22 +84,53 @@ export async function packOrasStyle(options: PackOptions, created: Date): Promis
   const titles = new Set<string>();
   const layers: Descriptor[] = [];
   let moduleInfo: WasmInfo | undefined;
-  for (const file of options.files) {
-    const title = orasTitle(file.path);
-    if (titles.has(title)) throw new WasmOciError('E_INVALID_INPUT', `file "${title}" is given twice`);
-    titles.add(title);
-    const { size: statSize } = await statRegularFile(file.path, 'file');
-    // The first Wasm file is inspected for the report; its inspection hashes it too, so one read does both.
-    const info = moduleInfo === undefined && !options.digests?.has(file.path) ? await maybeInspect(file.path, statSize) : undefined;
-    const { digest, size } = info ? { digest: `sha256:${info.sha256}`, size: info.size } : await digestFile(file.path, options.signal, options.digests);
-    moduleInfo ??= info;
-    const layer = makeDescriptor(file.mediaType || MEDIA_TYPES.orasDefaultLayer, digest, size, {
-      annotations: fileAnnotations(title, options.annotations, [file.path, title]),
-    });
-    layers.push(layer);
-    blobs.push({ descriptor: layer, content: fileContent(file.path), name: title });
+  let tempDir: string | undefined;
+  const cleanup = async (): Promise<void> => {
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  };
+  try {
+    for (const file of options.files) {
+      const isDirectory = await stat(file.path).then((st) => st.isDirectory(), () => false);
+      const title = orasTitle(file.path, isDirectory);
+      if (titles.has(title)) throw new WasmOciError('E_INVALID_INPUT', `file "${title}" is given twice`);
+      titles.add(title);
+      if (isDirectory) {
+        // oras-go content/file/file.go Add -> descriptorFromDir: a tar+gzip of the directory,
+        // titled with its cleaned path, marked to be unpacked, with the tar's own digest.
+        tempDir ??= await mkdtemp(join(options.tempDir ?? tmpdir(), 'wasm-oci-pack-'));
+        const layerPath = join(tempDir, `dir-${layers.length}.tar.gz`);
+        const dir = await writeDirectoryLayer(layerPath, file.path, title, { signal: options.signal });
+        const layer = makeDescriptor(file.mediaType || MEDIA_TYPES.ociLayerTarGzip, dir.digest, dir.size, {
+          annotations: { [ANNOTATIONS.orasContentDigest]: dir.tarDigest, [ANNOTATIONS.orasUnpack]: 'true', ...fileAnnotations(title, options.annotations, [file.path, title]) },
+        });
+        layers.push(layer);
+        blobs.push({ descriptor: layer, content: fileContent(layerPath), name: `${title}/` });
+        continue;
+      }
+      const { size: statSize } = await statRegularFile(file.path, 'file');
+      // The first Wasm file is inspected for the report; its inspection hashes it too, so one read does both.
+      const info = moduleInfo === undefined && !options.digests?.has(file.path) ? await maybeInspect(file.path, statSize) : undefined;
+      const { digest, size } = info ? { digest: `sha256:${info.sha256}`, size: info.size } : await digestFile(file.path, options.signal, options.digests);
+      moduleInfo ??= info;
+      const layer = makeDescriptor(file.mediaType || MEDIA_TYPES.orasDefaultLayer, digest, size, {
+        annotations: fileAnnotations(title, options.annotations, [file.path, title]),
+      });
+      layers.push(layer);
+      blobs.push({ descriptor: layer, content: fileContent(file.path), name: title });
+    }
+    return finishOras(options, created, { v1_0, configDesc, configBytes, layers, blobs, moduleInfo, cleanup });
+  } catch (err) {
+    await cleanup();
+    throw err;
   }
+}
 
+function finishOras(
+  options: PackOptions,
+  created: Date,
+  parts: { v1_0: boolean; configDesc: Descriptor; configBytes: Uint8Array; layers: Descriptor[]; blobs: PackedBlob[]; moduleInfo?: WasmInfo; cleanup: () => Promise<void> },
+): PackedArtifact {
+  const { v1_0, configDesc, configBytes, layers, blobs, moduleInfo, cleanup } = parts;
   if (!v1_0 && layers.length === 0) {
     // oras-go packManifestV1_1: the empty descriptor as the single layer.
     const empty = emptyDescriptor();
@@ -113,5 +150,6 @@ export async function packOrasStyle(options: PackOptions, created: Date): Promis
     config: { descriptor: configDesc, bytes: configBytes },
     blobs,
     moduleInfo,
+    cleanup,
   });
 }

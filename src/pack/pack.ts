@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { WasmOciError } from '../errors.js';
 import { packOrasStyle } from './oras-style.js';
 import { packCompat } from './profile-compat.js';
@@ -22,7 +23,9 @@ export function packStyleOf(options: Pick<PackOptions, 'profile' | 'files' | 'ma
  * the blobs have been pushed (the compat layer lives in a temp file).
  */
 export async function pack(options: PackOptions): Promise<PackedArtifact> {
-  const style = packStyleOf(options);
+  // A directory among the files: oras style, as `oras push REF dir/` packs it.
+  const directory = options.profile === undefined && (await Promise.all(options.files.map((f) => stat(f.path).then((st) => st.isDirectory(), () => false)))).some(Boolean);
+  const style = directory ? 'oras' : packStyleOf(options);
   if (!STYLES.includes(style)) {
     throw new WasmOciError('E_USAGE', `unknown profile "${style}"`, { hint: `Use one of ${STYLES.join(', ')}.` });
   }

@@ -23,7 +23,15 @@ export interface TarJob {
   wantRuntimeConfig: boolean;
 }
 
-export type ExtractJob = FileJob | TarJob;
+/** A directory oras pushed: a layer titled NAME with `io.deis.oras.content.unpack: "true"`, unpacked at NAME. */
+export interface DirJob {
+  kind: 'dir';
+  desc: Descriptor;
+  name: string;
+  segments: string[];
+}
+
+export type ExtractJob = FileJob | TarJob | DirJob;
 
 export interface ExtractPlan {
   jobs: ExtractJob[];
@@ -36,7 +44,8 @@ export interface ExtractPlan {
 /**
  * Which file each layer becomes (the rule every format of DESIGN.md section 1 goes through):
  * 1. A layer with an `org.opencontainers.image.title` is written under that name, as `oras pull`
- *    does (solo's `runtime-config.json` and module, cncf's module, oras-style files).
+ *    does (solo's `runtime-config.json` and module, cncf's module, oras-style files); one that
+ *    also carries `io.deis.oras.content.unpack: "true"` is a directory oras pushed, unpacked there.
  * 2. An untitled layer with a Wasm media type (solo, `application/wasm`, the legacy wasm-to-oci
  *    type) is written as `plugin.wasm`; an untitled solo config layer as `runtime-config.json`.
  * 3. An untitled gzip tar that is the LAST layer (compat variant, Docker v2 images) is unpacked as
@@ -74,6 +83,11 @@ export function planExtraction(manifest: ImageManifest): ExtractPlan {
 
   layers.forEach((desc, index) => {
     const title = desc.annotations?.[ANNOTATIONS.title];
+    if (title !== undefined && desc.annotations?.[ANNOTATIONS.orasUnpack] === 'true') {
+      // oras-go content/file/file.go push: a titled layer marked for unpacking is a directory.
+      jobs.push({ kind: 'dir', desc, name: title, segments: safeRelativeSegments(title) });
+      return;
+    }
     if (title !== undefined) {
       jobs.push({ kind: 'file', desc, name: title, segments: safeRelativeSegments(title), isModule: desc === moduleLayer });
       if (desc === moduleLayer) moduleName = title;

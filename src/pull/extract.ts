@@ -1,4 +1,4 @@
-import { lstat, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Fetcher } from '../content/interfaces.js';
 import { fromFsError, isWasmOciError, WasmOciError } from '../errors.js';
@@ -9,6 +9,7 @@ import { planExtraction, RUNTIME_CONFIG_FILE_NAME, type ExtractJob } from './ext
 import { moduleOverLimit } from './module-limit.js';
 import { prepareParent, resolveOutputRoot } from './safe-path.js';
 import { extractFromTarLayer, loadTarStream } from './tar-module.js';
+import { applyDirectoryMeta, placeDirectory, unpackDirectoryLayer, type UnpackedDirectory } from './tar-directory.js';
 import { TempFiles } from './temp-files.js';
 
 export { planExtraction, MODULE_FILE_NAME, RUNTIME_CONFIG_FILE_NAME } from './extract-plan.js';
@@ -55,6 +56,8 @@ interface Pending {
   finalPath: string;
   file: ExtractedFile;
   isModule: boolean;
+  /** A directory layer: its unpacked tree is at tempPath. */
+  unpacked?: UnpackedDirectory;
 }
 
 function normalizeError(err: unknown, desc: Descriptor | undefined, signal: AbortSignal | undefined): WasmOciError {
@@ -120,6 +123,26 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
       });
       return;
     }
+    if (job.kind === 'dir') {
+      const parent = await prepareParent(root, job.segments);
+      const base = job.segments[job.segments.length - 1]!;
+      const staging = temps.create(parent, base);
+      await mkdir(staging, { mode: 0o700 });
+      await loadTarStream();
+      const source = await options.fetcher.fetch(job.desc, transfer);
+      const unpacked = await unpackDirectoryLayer(source, job.desc, { staging, prefix: job.name, sizeLimit: limit, signal: controller.signal });
+      if (unpacked.skipped.length > 0) {
+        options.onWarning?.(`${job.name}: skipped ${unpacked.skipped.length} entries that are neither files, directories nor symlinks (${unpacked.skipped.slice(0, 3).join(', ')}${unpacked.skipped.length > 3 ? ', ...' : ''})`);
+      }
+      pending.push({
+        tempPath: staging,
+        finalPath: join(parent, base),
+        isModule: false,
+        unpacked,
+        file: { path: join(parent, base), name: job.name, digest: job.desc.digest, size: job.desc.size, mediaType: job.desc.mediaType, layerDigest: job.desc.digest, layer: job.desc, directory: true },
+      });
+      return;
+    }
     await loadTarStream();
     const source = await options.fetcher.fetch(job.desc, transfer);
     const entries = await extractFromTarLayer(source, job.desc, {
@@ -170,11 +193,21 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
     // would fail its rename halfway through the list: refuse before the first rename instead.
     pending.sort((a, b) => orderOf(plan.jobs, a) - orderOf(plan.jobs, b));
     for (const p of pending) {
-      if (await lstat(p.finalPath).then((st) => st.isDirectory(), () => false)) {
+      const st = await lstat(p.finalPath).catch(() => undefined);
+      if (!p.unpacked && st?.isDirectory()) {
         throw new WasmOciError('E_INVALID_INPUT', `cannot write ${p.file.name}: a directory of that name is in the output directory`);
+      }
+      if (p.unpacked && st && !st.isDirectory() && !st.isSymbolicLink()) {
+        throw new WasmOciError('E_INVALID_INPUT', `cannot write the directory ${p.file.name}: a file of that name is in the output directory`);
       }
     }
     for (const p of pending) {
+      if (p.unpacked) {
+        const ours = await placeDirectory(p.tempPath, p.finalPath, p.file.name);
+        temps.release(p.tempPath);
+        await applyDirectoryMeta(p.finalPath, p.unpacked.dirs, ours);
+        continue;
+      }
       await rename(p.tempPath, p.finalPath);
       temps.release(p.tempPath);
     }

@@ -36,7 +36,7 @@ export interface TarEntryOut {
 }
 
 /** Fails with E_SIZE_LIMIT once more than `limit` bytes have passed: the gzip bomb guard. */
-class ByteLimit extends Transform {
+export class ByteLimit extends Transform {
   private seen = 0;
   constructor(private readonly limit: number, private readonly what: string) {
     super();
@@ -132,7 +132,7 @@ export async function extractFromTarLayer(
  * ("Unexpected end of data", "Invalid tar header"): that is the layer's fault, not ours. Errors
  * with a code (zlib's Z_*, fs errors, aborts) are left for the caller to classify.
  */
-function classifyTarError(err: unknown, desc: Descriptor): unknown {
+export function classifyTarError(err: unknown, desc: Descriptor): unknown {
   if (err instanceof WasmOciError || !(err instanceof Error)) return err;
   if (typeof (err as NodeJS.ErrnoException).code === 'string' || err.name === 'AbortError') return err;
   return new WasmOciError('E_UNSUPPORTED', `layer ${desc.digest} is not a valid tar: ${err.message}`, { cause: err });

@@ -24,6 +24,7 @@ export class TempFiles {
   async removeAll(): Promise<void> {
     const all = [...this.paths];
     this.paths.clear();
-    await Promise.all(all.map((p) => rm(p, { force: true }).catch(() => undefined)));
+    // Recursive: a directory layer is unpacked into a temp directory of this kind.
+    await Promise.all(all.map((p) => rm(p, { recursive: true, force: true }).catch(() => undefined)));
   }
 }

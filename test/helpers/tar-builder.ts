@@ -8,6 +8,8 @@ export interface TarEntrySpec {
   linkname?: string;
   /** Size claimed for a body given as a repeated byte (for large entries without big literals). */
   zeros?: number;
+  /** Default 0o644 (0o755 for directories). */
+  mode?: number;
 }
 
 /** Builds a tar (optionally gzipped) in memory with tar-stream, hostile entries included. */
@@ -20,7 +22,7 @@ export async function buildTar(entries: readonly TarEntrySpec[], options: { gzip
   for (const e of entries) {
     const type = e.type ?? 'file';
     const body = e.zeros !== undefined ? Buffer.alloc(e.zeros) : e.body === undefined ? Buffer.alloc(0) : Buffer.from(e.body);
-    const header: Partial<tar.Header> & { name: string } = { name: e.name, type, mode: 0o644, mtime: new Date(0) };
+    const header: Partial<tar.Header> & { name: string } = { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: new Date(0) };
     if (e.linkname !== undefined) header.linkname = e.linkname;
     if (type === 'character-device' || type === 'block-device') {
       header.devmajor = 1;

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { createFileDigestMemo } from '../../content/digest-memo.js';
@@ -56,9 +56,11 @@ Examples:
   cmd.action(async (reference: string, files: string[], flags: PushFlags, self: Command) => {
     const ctx = getContext(self);
     const specs = files.map(parseFileRef);
-    const orasStyle = flags.config !== undefined || specs.some((s) => s.mediaType !== undefined);
+    // A directory is pushed as oras pushes one: a tar+gzip layer to unpack on pull.
+    const directories = (await Promise.all(specs.map((s) => stat(s.path).then((st) => st.isDirectory(), () => false)))).some(Boolean);
+    const orasStyle = flags.config !== undefined || specs.some((s) => s.mediaType !== undefined) || directories;
     if (orasStyle && flags.profile) {
-      throw new WasmOciError('E_USAGE', '--profile cannot be combined with file:mediatype or --manifest-config (oras style)');
+      throw new WasmOciError('E_USAGE', `--profile cannot be combined with ${directories ? 'a directory' : 'file:mediatype or --manifest-config'} (oras style)`);
     }
     if (!orasStyle && specs.length !== 1) {
       throw new WasmOciError('E_USAGE', `the ${flags.profile ?? 'solo'} profile takes exactly one .wasm file (got ${specs.length}); spell out file:mediatype to push several files oras style`);
