@@ -371,3 +371,25 @@ test('agent daemon, TLS + htpasswd registry through a mounted pull secret: the f
   console.log(`# agent-daemon pull secret: /readyz says ${JSON.stringify(body)}`);
   assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
 });
+
+test('agent daemon, --config naming one key of a ConfigMap volume (KEY -> ..data/KEY): a ..data swap is seen by the watch', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  const [one, two] = await Promise.all([makeModule(), makeModule()]);
+  await pushModule(reg, dir, 'filters/one:v1', one);
+  await pushModule(reg, dir, 'filters/two:v1', two);
+  const cm = join(dir, 'configmap');
+  await mkdir(cm);
+  await atomicWriterProject(cm, { 'filters.yaml': filtersYaml([{ name: 'one', image: `${reg.host}/filters/one:v1` }]) });
+  const out = join(dir, 'out');
+  // A long interval: only the watch can make the agent see the swap in time.
+  const agent = await startAgent(['--config', join(cm, 'filters.yaml'), '--output', out, '--interval', '10m', '--plain-http', '--listen', '127.0.0.1:0'], { t });
+  assert.match(await readyz(agent, 200, 'the first config in place'), /1 filter in place/);
+  assert.deepEqual(await readFile(join(out, 'one.wasm')), one);
+
+  // kubelet never touches the key's own link: only ..data is swapped under it.
+  await atomicWriterProject(cm, { 'filters.yaml': filtersYaml([{ name: 'two', image: `${reg.host}/filters/two:v1` }]) });
+  await waitFor('the swap followed: two written, one removed', async () =>
+    (await readdir(out)).sort().join(',') === '.wasm-oci-agent-state.json,two.wasm' && (await fileDigest(join(out, 'two.wasm'))) === sha256(two));
+  assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+});

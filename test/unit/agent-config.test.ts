@@ -138,3 +138,26 @@ test('agent: a ConfigMap directory updated as kubelet updates it reaches the age
   assert.deepEqual(await h.file('b.wasm'), moduleFor('b'));
   assert.match(h.agent.status().configSource ?? '', /\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\./, 'read from the timestamped folder ..data points at');
 });
+
+test('agent: --config naming one key of a ConfigMap volume (KEY -> ..data/KEY) follows a ..data swap through watchConfig, though the key\'s own link never changes', async (t) => {
+  const volume = join(await makeTempDir(t), 'config');
+  await mkdir(volume);
+  const h = await AgentHarness.create(t, { intervalMs: INTERVAL, random: seededRandom(31), configPath: join(volume, 'filters.yaml') });
+  const images = Object.fromEntries(['a', 'b'].map((n) => [n, h.reg.pushModule(`filters/${n}`, 'v1', moduleFor(n)).reference]));
+  const yaml = (names: string[]): string => `filters:\n${names.map((n) => `  - name: ${n}\n    image: ${images[n]}\n`).join('')}`;
+  await atomicWriterProject(volume, { 'filters.yaml': yaml(['a']) });
+  await h.start();
+  assert.deepEqual(await h.file('a.wasm'), moduleFor('a'));
+  const watch = await watchConfig(h.configPath, () => h.agent.requestReload(), (err) => assert.fail(err), 20);
+  t.after(() => watch.close());
+
+  const t0 = h.clock.now();
+  await atomicWriterProject(volume, { 'filters.yaml': yaml(['b']) });
+  const deadline = Date.now() + 10_000;
+  while ((await h.file('b.wasm')) === undefined || (await h.file('a.wasm')) !== undefined) {
+    assert.ok(Date.now() < deadline, 'the ..data swap was followed within 10 s of real time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await h.clock.idle();
+  assert.equal(h.clock.now(), t0, 'by the watch, not the interval');
+});
