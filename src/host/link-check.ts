@@ -34,8 +34,9 @@ export const v8LinkCheck: LinkCheck = async (bytes): Promise<V8LinkCheckResult> 
       const problems = err.details?.problems as LinkProblem[] | undefined;
       const result: V8LinkCheckResult = { ok: false, depth: err.code === 'E_WASM_LINK' ? 'linked' : 'compiled', reason: err.message };
       if (problems !== undefined) result.problems = problems;
-      const abiVersion = err.details?.abiVersion;
+      const { abiVersion, allocator } = err.details ?? {};
       if (typeof abiVersion === 'string') result.abiVersion = abiVersion;
+      if (typeof allocator === 'string') result.allocator = allocator;
       return result;
     }
     return { ok: false, depth: 'linked', reason: `V8 refuses it: ${err instanceof Error ? err.message : String(err)}` };

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { WasmOciError } from '../errors.js';
 import { BinaryParseError, customSectionName, readSections, ByteReader } from './binary-reader.js';
 import { readComponent } from './component.js';
+import { readModuleTypes, type ModuleTypes } from '../host/module-types.js';
 import { checkProxyWasm } from './proxy-wasm.js';
 import type { WasmExport, WasmImport, WasmInfo, WasmKind } from './types.js';
 
@@ -115,8 +116,17 @@ function inspectModule(bytes: Uint8Array, label: string, sha256: string): WasmIn
   const looksLikeProxyWasm =
     exports.some((e) => e.name.startsWith('proxy_abi_version_')) ||
     imports.some((i) => i.module === 'env' && i.name.startsWith('proxy_'));
-  if (looksLikeProxyWasm) info.proxyWasm = checkProxyWasm(info);
+  if (looksLikeProxyWasm) info.proxyWasm = checkProxyWasm(info, typesOf(bytes));
   return info;
+}
+
+/** The types of imports and exports, so the proxy-wasm checks include signatures; undefined if they cannot be read. */
+function typesOf(bytes: Uint8Array): ModuleTypes | undefined {
+  try {
+    return readModuleTypes(bytes);
+  } catch {
+    return undefined; // a type form the reader does not know (GC types): names-only checks
+  }
 }
 
 function inspectComponent(bytes: Uint8Array, label: string, sha256: string): WasmInfo {

@@ -18,13 +18,13 @@ export type ProxyWasmAbiVersion = '0_1_0' | '0_2_0' | '0_2_1';
 export interface ProxyWasmInfo {
   /** ABI versions exported as `proxy_abi_version_*` (normally one). */
   abiVersions: ProxyWasmAbiVersion[];
-  /** `proxy_on_memory_allocate` or `malloc`, whichever is exported (the first found). */
+  /** The allocator Envoy calls: `malloc` when exported, else `proxy_on_memory_allocate` (cpp-host WasmBase::getFunctions). */
   allocator?: string;
   /** True when a memory is exported. */
   memoryExported: boolean;
-  /** Function imports that are neither host functions of the ABI version nor WASI. */
+  /** Imports the host does not provide for its ABI version: unregistered functions (WASI names outside cpp-host's list too), globals. */
   unknownImports: WasmImport[];
-  /** Problems that would keep Envoy from loading it as a proxy-wasm filter; empty when none. */
+  /** Problems that would keep Envoy from loading it, by the host's link rules (host/link-rules.ts); empty when none. */
   problems: string[];
 }
 

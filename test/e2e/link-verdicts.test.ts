@@ -36,6 +36,8 @@ test('inspect --strict: the SDK filter calling proxy_set_buffer_status is refuse
   assert.match(r.stdout, /env\.proxy_get_buffer_status/);
   assert.match(r.stdout, /i32 i32 i32 i32 i32 -> i32/);
   assert.match(r.stdout, /i32 i32 i32 -> i32/);
+  // The static "Filter checks" line applies the same link rules: it no longer says pass.
+  assert.match(r.stdout, /Filter checks:\s+Failed to load Wasm module due to an import type mismatch: env\.proxy_get_buffer_status/);
   const plain = await runCli(['inspect', file]);
   assert.equal(plain.code, 0, 'without --strict the report is information only');
   const json = await runCli(['inspect', '--strict', '--format', 'json', file]);
