@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { metricValue, startAgent, waitFor, type AgentProcess } from '../helpers/agent-process.js';
 import { runCli } from '../helpers/cli.js';
@@ -391,5 +391,41 @@ test('agent daemon, --config naming one key of a ConfigMap volume (KEY -> ..data
   await atomicWriterProject(cm, { 'filters.yaml': filtersYaml([{ name: 'two', image: `${reg.host}/filters/two:v1` }]) });
   await waitFor('the swap followed: two written, one removed', async () =>
     (await readdir(out)).sort().join(',') === '.wasm-oci-agent-state.json,two.wasm' && (await fileDigest(join(out, 'two.wasm'))) === sha256(two));
+  assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+});
+
+test('agent daemon, SIGHUP: re-reads a config no watch can see; one that does not parse is refused with a log line and the last good one stays in force', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  const [one, two] = await Promise.all([makeModule(), makeModule()]);
+  await pushModule(reg, dir, 'filters/one:v1', one);
+  await pushModule(reg, dir, 'filters/two:v1', two);
+  // --config is a link to a file in another directory: an edit there makes no event where the
+  // agent watches (the link's directory), and the interval is long, so only SIGHUP reloads.
+  await mkdir(join(dir, 'elsewhere'));
+  const real = join(dir, 'elsewhere', 'filters.yaml');
+  await writeFile(real, filtersYaml([{ name: 'one', image: `${reg.host}/filters/one:v1` }]));
+  const link = join(dir, 'filters.yaml');
+  await symlink(real, link);
+  const out = join(dir, 'out');
+  const agent = await startAgent(['--config', link, '--output', out, '--interval', '10m', '--plain-http', '--listen', '127.0.0.1:0'], { t });
+  await readyz(agent, 200, 'the first config in place');
+  const metrics = async (): Promise<string> => (await agent.get('/metrics')).body;
+  assert.equal(metricValue(await metrics(), 'wasm_oci_agent_config_last_reload_successful'), 1);
+
+  await writeFile(real, 'filters:\n  - name: one\n    image: [\n');
+  agent.child.kill('SIGHUP');
+  await waitFor('the refusal logged', () => /ERROR config refused; the last good config stays in force error=.*does not parse/.test(agent.stderr()));
+  await waitFor('the refusal in /metrics', async () => metricValue(await metrics(), 'wasm_oci_agent_config_last_reload_successful') === 0);
+  assert.equal(metricValue(await metrics(), 'wasm_oci_agent_config_reloads_total', { result: 'failure' }), 1);
+  assert.match(await readyz(agent, 200, 'still serving the last good config'), /1 filter in place/);
+  assert.deepEqual(await readFile(join(out, 'one.wasm')), one);
+
+  await writeFile(real, filtersYaml([{ name: 'two', image: `${reg.host}/filters/two:v1` }]));
+  agent.child.kill('SIGHUP');
+  await waitFor('the good config followed: two written, one removed', async () =>
+    (await readdir(out)).sort().join(',') === '.wasm-oci-agent-state.json,two.wasm' && (await fileDigest(join(out, 'two.wasm'))) === sha256(two));
+  assert.equal(metricValue(await metrics(), 'wasm_oci_agent_config_last_reload_successful'), 1);
+  assert.equal((agent.stderr().match(/INFO SIGHUP: re-reading the config/g) ?? []).length, 2);
   assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
 });
