@@ -126,8 +126,8 @@ export function sideTargetFlags(flags: TargetFlags & SideFlags, side: Side): Tar
   return out;
 }
 
-export function addConcurrencyOption(cmd: Command): Command {
-  return cmd.option('--concurrency <n>', 'blobs transferred in parallel', (v) => positiveInt(v, '--concurrency'), 3);
+export function addConcurrencyOption(cmd: Command, defaultValue = 3, description = 'blobs transferred in parallel'): Command {
+  return cmd.option('--concurrency <n>', description, (v) => positiveInt(v, '--concurrency'), defaultValue);
 }
 
 export function positiveInt(value: string, flag: string): number {

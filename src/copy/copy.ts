@@ -53,9 +53,10 @@ export async function copyGraph(src: ReadOnlyTarget, dst: Target, root: Descript
  * Stores a manifest whose blobs are all in `dst`, under each tag: a registry stores it with a PUT
  * per tag; a layout (or any target without PUT by tag) stores it once, then tags it.
  */
-export async function storeRoot(dst: Target, desc: Descriptor, bytes: Uint8Array, tags: readonly string[], existed = false, signal?: AbortSignal): Promise<void> {
+export async function storeRoot(dst: Target, desc: Descriptor, bytes: Uint8Array, tags: readonly string[], existed = false, signal?: AbortSignal, concurrency = 1): Promise<void> {
   if (tags.length > 0 && hasReferencePusher(dst)) {
-    for (const tag of tags) await dst.pushReference(desc, bytes, tag, { signal });
+    // A registry takes each tag as its own PUT: several at once (oras tag --concurrency).
+    await mapLimit(tags, concurrency, (tag, _i, sig) => dst.pushReference(desc, bytes, tag, { signal: sig }), { signal });
     return;
   }
   if (!existed) await dst.push(desc, bytes, { signal });
