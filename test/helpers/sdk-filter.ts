@@ -22,6 +22,8 @@ export const SDK_FILTERS = {
   addHeader: 'add-header.as',
   /** Calls the SDK's proxy_set_buffer_status, which imports env.proxy_get_buffer_status with 5 i32 params. */
   setBufferStatus: 'set-buffer-status.as',
+  /** The users' story: adds `resp-header-demo: <plugin configuration>` to responses; root id resp_header_demo. */
+  respHeaderDemo: 'resp-header-demo.as',
 } as const;
 
 export type SdkFilter = keyof typeof SDK_FILTERS;
