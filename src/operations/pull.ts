@@ -16,6 +16,10 @@ export interface PullArtifactOptions {
   onWarning?: (message: string) => void;
   /** oras pull --include-subject: the subject of the artifact (and its subject...) into the same directory. */
   includeSubject?: boolean;
+  /** oras pull -k/--keep-old-files. */
+  keepOldFiles?: boolean;
+  /** oras pull --config PATH[:mediatype]: the artifact's config written at PATH (not its subjects'). */
+  configFile?: { name: string; mediaType?: string };
 }
 
 export interface PullResult extends ExtractResult {
@@ -38,6 +42,8 @@ export async function pullArtifact(options: PullArtifactOptions): Promise<PullRe
     onProgress: options.onProgress,
     onWarning: options.onWarning,
     signal,
+    keepOldFiles: options.keepOldFiles,
+    configFile: options.configFile,
   });
   const pulled: PullResult = { ...result, descriptor: desc, manifest };
   if (!options.includeSubject) return pulled;
@@ -48,7 +54,8 @@ export async function pullArtifact(options: PullArtifactOptions): Promise<PullRe
   const visited = new Set([desc.digest]);
   for (let subject = manifest.subject; subject && !visited.has(subject.digest); ) {
     visited.add(subject.digest);
-    const next = await pullArtifact({ ...options, reference: subject.digest, includeSubject: false });
+    // oras takes the config of the first manifest only (getConfigOnce).
+    const next = await pullArtifact({ ...options, reference: subject.digest, includeSubject: false, configFile: undefined });
     pulled.subjects.push(next);
     subject = next.manifest.subject;
   }

@@ -7,7 +7,7 @@ import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { fetchToFile } from './blob-to-file.js';
 import { planExtraction, RUNTIME_CONFIG_FILE_NAME, type ExtractJob } from './extract-plan.js';
 import { moduleOverLimit } from './module-limit.js';
-import { prepareParent, resolveOutputRoot } from './safe-path.js';
+import { prepareParent, resolveOutputRoot, safeRelativeSegments } from './safe-path.js';
 import { extractFromTarLayer, loadTarStream } from './tar-module.js';
 import { applyDirectoryMeta, placeDirectory, unpackDirectoryLayer, type UnpackedDirectory } from './tar-directory.js';
 import { TempFiles } from './temp-files.js';
@@ -26,6 +26,13 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** Layers fetched at once (default 3). */
   concurrency?: number;
+  /** oras pull -k/--keep-old-files: a file (or directory) already at a target path fails the pull, before anything is written. */
+  keepOldFiles?: boolean;
+  /**
+   * oras pull --config PATH[:mediatype]: also write the manifest's config blob at PATH (relative to
+   * the output directory), when its media type is the one given (or none is given).
+   */
+  configFile?: { name: string; mediaType?: string };
 }
 
 export interface ExtractedFile {
@@ -88,6 +95,7 @@ function normalizeError(err: unknown, desc: Descriptor | undefined, signal: Abor
 export async function extractArtifact(options: ExtractOptions): Promise<ExtractResult> {
   const limit = options.moduleSizeLimit ?? LIMITS.moduleBytes;
   const plan = planExtraction(options.manifest);
+  addConfigJob(plan.jobs, options.manifest, options.configFile);
   for (const s of plan.skipped) options.onWarning?.(`skipped ${s.desc.digest}: ${s.reason}`);
   if (plan.jobs.length === 0) {
     throw new WasmOciError('E_UNSUPPORTED', 'the artifact has no file to write: no titled layer, no Wasm layer, no gzip tar holding plugin.wasm', {
@@ -194,6 +202,12 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
     pending.sort((a, b) => orderOf(plan.jobs, a) - orderOf(plan.jobs, b));
     for (const p of pending) {
       const st = await lstat(p.finalPath).catch(() => undefined);
+      if (options.keepOldFiles && st) {
+        // oras-go file store DisableOverwrite (ErrOverwriteDisallowed), checked for every file before the first is moved.
+        throw new WasmOciError('E_INVALID_INPUT', `${p.file.name} exists in the output directory and -k/--keep-old-files keeps it; nothing was written`, {
+          hint: 'remove it, pull into another directory (-o), or drop -k to replace it',
+        });
+      }
       if (!p.unpacked && st?.isDirectory()) {
         throw new WasmOciError('E_INVALID_INPUT', `cannot write ${p.file.name}: a directory of that name is in the output directory`);
       }
@@ -211,7 +225,7 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
       await rename(p.tempPath, p.finalPath);
       temps.release(p.tempPath);
     }
-    await dropStaleRuntimeConfig(root, pending, options.onWarning);
+    if (!options.keepOldFiles) await dropStaleRuntimeConfig(root, pending, options.onWarning);
   } catch (err) {
     await temps.removeAll();
     throw normalizeError(err, undefined, options.signal);
@@ -223,6 +237,19 @@ export async function extractArtifact(options: ExtractOptions): Promise<ExtractR
   const mod = pending.find((p) => p.isModule);
   if (mod) result.module = { path: mod.file.path, name: mod.file.name, digest: mod.file.digest, size: mod.file.size };
   return result;
+}
+
+/**
+ * oras pull --config (cmd/oras/root/pull.go doPull): the config is titled with PATH when its
+ * media type matches, and written as any titled file is, PATH checked like a layer title.
+ */
+function addConfigJob(jobs: ExtractJob[], manifest: ImageManifest, config: ExtractOptions['configFile']): void {
+  if (!config || (config.mediaType && manifest.config.mediaType !== config.mediaType)) return;
+  const segments = safeRelativeSegments(config.name);
+  const names = jobs.flatMap((j) => (j.kind === 'tar' ? [] : [j.name]));
+  const clash = names.find((n) => n === config.name || n.startsWith(`${config.name}/`) || config.name.startsWith(`${n}/`));
+  if (clash !== undefined) throw new WasmOciError('E_USAGE', `--config ${config.name} would be written where the layer ${clash} goes`);
+  jobs.push({ kind: 'file', desc: manifest.config, name: config.name, segments, isModule: false });
 }
 
 function orderOf(jobs: readonly ExtractJob[], p: Pending): number {

@@ -1,10 +1,12 @@
 // oras 1.3 flags that scripts use (cmd/oras/root/*.go), against a real Distribution.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startDistribution } from '../helpers/distribution.js';
 import { examplesDir } from '../helpers/paths.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const FILTER = join(examplesDir, 'example-filter.wasm');
 
@@ -38,4 +40,37 @@ test('tag --concurrency sets every tag; a bad value is a usage error', async (t)
   assert.deepEqual(listed.sort(), [...tags, 'v1'].sort());
   const bad = await runCli(['tag', '--plain-http', '--concurrency', '0', `${repo}:v1`, 'x']);
   assert.equal(bad.code, 2, bad.stderr);
+});
+
+test('pull -k/--keep-old-files fails before writing anything when a file is there; without it the file is replaced', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const ref = `${reg.host}/flags/keep:v1`;
+  ok(await runCli(['push', ref, FILTER, '--plain-http']), 'push');
+  const out = await makeTempDir(t);
+  await writeFile(join(out, 'example-filter.wasm'), 'mine');
+  const kept = await runCli(['pull', ref, '--plain-http', '-o', out, '-k']);
+  assert.equal(kept.code, 2, kept.stderr);
+  assert.match(kept.stderr, /example-filter\.wasm exists .*--keep-old-files/);
+  assert.equal(await readFile(join(out, 'example-filter.wasm'), 'utf8'), 'mine');
+  assert.deepEqual((await readdir(out)).sort(), ['example-filter.wasm'], 'not even runtime-config.json was written');
+  ok(await runCli(['pull', ref, '--plain-http', '--keep-old-files', '-o', join(out, 'fresh')]), 'pull -k into an empty directory');
+  ok(await runCli(['pull', ref, '--plain-http', '-o', out]), 'pull without -k');
+  assert.deepEqual(await readFile(join(out, 'example-filter.wasm')), await readFile(FILTER));
+});
+
+test('pull --config PATH[:mediatype] writes the manifest config at PATH when the media type matches', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const ref = `${reg.host}/flags/config:v1`;
+  ok(await runCli(['push', ref, FILTER, '--plain-http']), 'push');
+  const config = ok(await runCli(['manifest', 'fetch-config', ref, '--plain-http']), 'fetch-config').stdout;
+  const out = await makeTempDir(t);
+  const pulled = ok(await runCli(['pull', ref, '--plain-http', '-o', out, '--config', 'meta/config.json', '--format', 'json']), 'pull --config');
+  assert.equal(await readFile(join(out, 'meta', 'config.json'), 'utf8'), config);
+  assert.ok(JSON.parse(pulled.stdout).files.some((f: { path: string }) => f.path === join(out, 'meta', 'config.json')), 'listed in files[] as oras lists it');
+
+  const other = await makeTempDir(t);
+  ok(await runCli(['pull', ref, '--plain-http', '-o', other, '--config', 'c.json:application/other']), 'pull --config with another media type');
+  assert.ok(!(await readdir(other)).includes('c.json'), 'a config of another media type is not written');
+  const escape = await runCli(['pull', ref, '--plain-http', '-o', other, '--config', '../c.json']);
+  assert.equal(escape.code, 7, escape.stderr);
 });

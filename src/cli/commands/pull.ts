@@ -8,6 +8,7 @@ import type { CliContext } from '../context.js';
 import { addConcurrencyOption, addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
 import { formatBytes, TransferDisplay } from '../progress.js';
 import { orasPulledFile } from '../oras-json.js';
+import { parseFileRef } from '../../pack/file-ref.js';
 import { openTarget, readStdinSecret, requireRef, type OpenedTarget, type OpenOptions } from '../target.js';
 
 interface PullFlags extends TargetFlags {
@@ -17,6 +18,8 @@ interface PullFlags extends TargetFlags {
   cacheDir?: string;
   fromFile?: string;
   includeSubject?: boolean;
+  keepOldFiles?: boolean;
+  config?: string;
 }
 
 interface PullRequest {
@@ -78,7 +81,9 @@ export function pullCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('-o, --output <dir>', 'output directory', '.')
     .option('--cache-dir <dir>', 'content-addressed blob cache (DIR/sha256/<hex>) kept between runs; hits are verified (default: $WASM_OCI_CACHE_DIR)')
     .option('--module-size-limit <bytes>', 'largest module accepted, from any module layer or tar (default 268435456, Istio\'s 256 MiB)', (v) => positiveInt(v, '--module-size-limit'))
-    .option('--include-subject', 'also pull the subject of the artifact (and its subject...) into the same directory, as oras');
+    .option('--include-subject', 'also pull the subject of the artifact (and its subject...) into the same directory, as oras')
+    .option('-k, --keep-old-files', 'do not replace files that exist: fail (before writing anything) instead')
+    .option('--config <path[:mediatype]>', 'also write the manifest config to PATH in the output directory (only if its media type is the one given)');
   addConcurrencyOption(addTargetOptions(cmd));
   cmd.addHelpText(
     'after',
@@ -100,6 +105,7 @@ Examples:
       });
     }
     const outputDir = resolvePath(ctx.io.cwd, flags.output);
+    const configFile = flags.config !== undefined ? parseFileRef(flags.config) : undefined;
     const cacheDir = flags.cacheDir ?? (ctx.io.env.WASM_OCI_CACHE_DIR || undefined);
     // One registry context per host for the whole run; the password from stdin is read once.
     const contexts: NonNullable<OpenOptions['contexts']> = new Map();
@@ -120,6 +126,8 @@ Examples:
           concurrency: flags.concurrency,
           moduleSizeLimit: flags.moduleSizeLimit,
           includeSubject: flags.includeSubject === true,
+          keepOldFiles: flags.keepOldFiles === true,
+          ...(configFile ? { configFile: { name: configFile.path, ...(configFile.mediaType ? { mediaType: configFile.mediaType } : {}) } } : {}),
           onProgress: display.onProgress,
         })),
         { concurrency: flags.concurrency, signal: ctx.signal },
