@@ -75,7 +75,7 @@ const MUTATIONS = [
   {
     name: 'temp cleanup: a failed pull keeps its partial files',
     file: 'src/pull/temp-files.ts',
-    search: 'await Promise.all(all.map((p) => rm(p, { force: true }).catch(() => undefined)));',
+    search: 'await Promise.all(all.map((p) => rm(p, { recursive: true, force: true }).catch(() => undefined)));',
     replace: 'void all;',
     tests: ['dist/test/e2e/hostile.test.js'], pattern: 'digest',
   },
