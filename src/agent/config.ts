@@ -128,20 +128,43 @@ export async function loadAgentConfig(path: string): Promise<LoadedConfig> {
     const text = await readText(path);
     return { filters: resolveFilters(parseAgentConfig(text, path), path), source: path };
   }
-  let dataDir = path;
+  // kubelet renames a new `..data` into place and then removes the folder the old one named
+  // (AtomicWriter.Write steps 9 and 12): a read that resolved `..data` just before a swap finds its
+  // folder gone. It is read again from the folder `..data` names now; a few times at most, so a
+  // volume rewritten faster than it can be read still ends in an error.
+  for (let attempt = 1; ; attempt++) {
+    const dataDir = await resolveDataDir(path);
+    let docs: Array<{ key: string; text: string }>;
+    try {
+      docs = await readKeys(dataDir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && dataDir !== path && attempt < 5 && (await resolveDataDir(path)) !== dataDir) continue;
+      throw new WasmOciError('E_FILE_NOT_FOUND', `agent config ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (err as Error).message} (reading ${dataDir})`, { cause: err });
+    }
+    const filters: AgentFilter[] = [];
+    for (const { key, text } of docs) filters.push(...parseAgentConfig(text, `${path}/${key}`).filters);
+    const source = dataDir === path ? path : `${path} (${dataDir})`;
+    return { filters: resolveFilters({ filters }, path), source };
+  }
+}
+
+/** The folder `DIR/..data` points at, or DIR itself when there is no `..data` (a directory written by hand). */
+async function resolveDataDir(path: string): Promise<string> {
   try {
-    dataDir = await realpath(join(path, '..data'));
+    return await realpath(join(path, '..data'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new WasmOciError('E_INVALID_INPUT', `agent config ${path}/..data: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    throw new WasmOciError('E_INVALID_INPUT', `agent config ${path}/..data: ${(err as Error).message}`);
   }
+}
+
+/** Every config key of one folder, in key order; fs errors thrown as they are. */
+async function readKeys(dataDir: string): Promise<Array<{ key: string; text: string }>> {
   const names = (await readdir(dataDir)).filter((n) => !n.startsWith('.') && CONFIG_KEY_RE.test(n)).sort();
-  const filters: AgentFilter[] = [];
-  for (const n of names) {
-    const file = join(dataDir, n);
-    filters.push(...parseAgentConfig(await readText(file), `${path}/${n}`).filters);
-  }
-  const source = dataDir === path ? path : `${path} (${dataDir})`;
-  return { filters: resolveFilters({ filters }, path), source };
+  const out: Array<{ key: string; text: string }> = [];
+  for (const key of names) out.push({ key, text: await readFile(join(dataDir, key), 'utf8') });
+  return out;
 }
 
 async function readText(file: string): Promise<string> {

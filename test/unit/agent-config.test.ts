@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readlink, writeFile } from 'node:fs/promises';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
+import { loadAgentConfig } from '../../src/agent/config.js';
 import { watchConfig } from '../../src/agent/watch.js';
 import { AgentHarness, moduleFor, seededRandom } from '../helpers/agent-harness.js';
 import { atomicWriterProject } from '../helpers/kube-atomic-writer.js';
@@ -160,4 +162,33 @@ test('agent: --config naming one key of a ConfigMap volume (KEY -> ..data/KEY) f
   }
   await h.clock.idle();
   assert.equal(h.clock.now(), t0, 'by the watch, not the interval');
+});
+
+test('agent: a ConfigMap directory swapped by kubelet between resolving ..data and reading the folder is read again, from the new folder', async (t) => {
+  const volume = await makeTempDir(t);
+  const doc = (name: string, v: number): string => `filters:\n  - name: ${name}\n    image: registry.test/filters/${name}:v${v}\n`;
+  await atomicWriterProject(volume, { 'a.yaml': doc('a', 1), 'b.yaml': doc('b', 1) });
+  // The fault: the first listing of a timestamped folder waits for a whole kubelet update, which
+  // ends by removing that folder (AtomicWriter.Write step 12). fs/promises is patched and the
+  // agent's ESM bindings synced (module.syncBuiltinESMExports), so the agent's own readdir waits.
+  const require = createRequire(import.meta.url);
+  const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
+  const original = fsp.readdir;
+  let swapped = 0;
+  (fsp as { readdir: unknown }).readdir = async (...args: Parameters<typeof original>) => {
+    if (swapped === 0 && String(args[0]).includes('/..20')) {
+      swapped++;
+      await atomicWriterProject(volume, { 'a.yaml': doc('a', 2), 'b.yaml': doc('b', 2) });
+    }
+    return original(...args);
+  };
+  syncBuiltinESMExports();
+  t.after(() => {
+    (fsp as { readdir: unknown }).readdir = original;
+    syncBuiltinESMExports();
+  });
+  const { filters, source } = await loadAgentConfig(volume);
+  assert.equal(swapped, 1, 'the swap happened mid-read');
+  assert.deepEqual(filters.map((f) => f.image), ['registry.test/filters/a:v2', 'registry.test/filters/b:v2'], 'the new version, whole');
+  assert.ok(source.includes(await readlink(join(volume, '..data'))), source);
 });
