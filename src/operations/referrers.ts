@@ -1,9 +1,12 @@
 import { basename } from 'node:path';
 import { WasmOciError } from '../errors.js';
 import type { ReferrerLister, Target } from '../content/interfaces.js';
+import { readAll } from '../content/read-all.js';
 import { digestOf } from '../oci/digest.js';
-import { ANNOTATIONS, MEDIA_TYPES } from '../oci/media-types.js';
-import type { Annotations, Descriptor, ImageManifest } from '../oci/types.js';
+import { ANNOTATIONS, isIndexMediaType, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
+import { formatPlatform, platformMatches } from '../oci/platform.js';
+import type { Annotations, Descriptor, ImageManifest, Platform } from '../oci/types.js';
+import { ORAS_UNKNOWN_CONFIG } from '../pack/oras-style.js';
 import { digestFile, fileContent, statRegularFile } from '../pack/file-blob.js';
 import { parseFileRef } from '../pack/file-ref.js';
 import { updateReferrersIndex, type IndexStore } from '../registry/referrers-index.js';
@@ -34,6 +37,12 @@ export interface AttachOptions {
   signal?: AbortSignal;
   /** A fixed creation time (reproducible manifests); otherwise now. */
   created?: string;
+  /** oras attach --config `path[:mediaType]`: the referrer's config blob instead of the empty one. */
+  config?: string;
+  /** `$config` annotations of the annotation file, on the config descriptor. */
+  configAnnotations?: Annotations;
+  /** oras attach --platform: the subject is the manifest of this platform (in an index), or must be of it. */
+  platform?: Platform;
 }
 
 export interface AttachResult {
@@ -57,7 +66,8 @@ function isIndexStore(t: object): t is IndexStore {
 export async function attachArtifact(target: Target, subjectRef: string, options: AttachOptions): Promise<AttachResult> {
   if (!options.artifactType) throw new WasmOciError('E_USAGE', 'attach needs --artifact-type');
   const { signal } = options;
-  const subject = await target.resolve(subjectRef, { signal });
+  const resolved = await target.resolve(subjectRef, { signal });
+  const subject = options.platform ? await selectPlatform(target, resolved, options.platform, subjectRef, signal) : resolved;
   const layers: Descriptor[] = [];
   for (const ref of options.files) {
     const { path, mediaType } = parseFileRef(ref);
@@ -72,12 +82,24 @@ export async function attachArtifact(target: Target, subjectRef: string, options
     if (!(await target.exists(desc, { signal }))) await target.push(desc, fileContent(full), { signal });
     layers.push(desc);
   }
-  if (!(await target.exists(EMPTY_DESCRIPTOR, { signal }))) await target.push(EMPTY_DESCRIPTOR, EMPTY_JSON, { signal });
+  let config = EMPTY_DESCRIPTOR;
+  if (options.config !== undefined) {
+    // attach.go runAttach: fileref.Parse(--config, oras.MediaTypeUnknownConfig), `$config` annotations on it.
+    const { path, mediaType } = parseFileRef(options.config);
+    const full = path.startsWith('/') ? path : `${options.cwd}/${path}`;
+    await statRegularFile(full, 'config');
+    const { digest, size } = await digestFile(full, signal);
+    config = { mediaType: mediaType ?? ORAS_UNKNOWN_CONFIG, digest, size, ...(options.configAnnotations && Object.keys(options.configAnnotations).length ? { annotations: options.configAnnotations } : {}) };
+    if (!(await target.exists(config, { signal }))) await target.push(config, fileContent(full), { signal });
+  }
+  if (layers.length === 0 || config === EMPTY_DESCRIPTOR) {
+    if (!(await target.exists(EMPTY_DESCRIPTOR, { signal }))) await target.push(EMPTY_DESCRIPTOR, EMPTY_JSON, { signal });
+  }
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociManifest,
     artifactType: options.artifactType,
-    config: EMPTY_DESCRIPTOR,
+    config,
     layers: layers.length ? layers : [EMPTY_DESCRIPTOR],
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
     annotations: { [ANNOTATIONS.created]: options.created ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), ...(options.manifestAnnotations ?? {}) },
@@ -87,6 +109,30 @@ export async function attachArtifact(target: Target, subjectRef: string, options
   await target.push({ mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size }, bytes, { signal });
   const indexUpdated = await indexReferrer(target, subject.digest, descriptor, options.mode ?? 'auto', signal);
   return { subject, descriptor, manifest: bytes, indexUpdated };
+}
+
+/**
+ * oras-go's platform selection for Resolve with TargetPlatform (internal/platform SelectManifest):
+ * in an index, the first manifest whose platform matches; a manifest must have a config whose
+ * os/architecture match.
+ */
+async function selectPlatform(target: Target, desc: Descriptor, want: Platform, ref: string, signal?: AbortSignal): Promise<Descriptor> {
+  const doc = JSON.parse((await readAll(await target.fetch(desc, { signal }), LIMITS.manifestBytes, 'manifest')).toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor };
+  if (isIndexMediaType(desc.mediaType)) {
+    const found = (doc.manifests ?? []).find((m) => platformMatches(m.platform, want));
+    if (!found) throw new WasmOciError('E_NOT_FOUND', `${ref} has no manifest for platform ${formatPlatform(want)}`);
+    return { mediaType: found.mediaType, digest: found.digest, size: found.size };
+  }
+  let got: Partial<Platform> | undefined;
+  if (doc.config) {
+    try {
+      got = JSON.parse((await readAll(await target.fetch(doc.config, { signal }), LIMITS.manifestBytes, 'config')).toString('utf8')) as Partial<Platform>;
+    } catch (err) {
+      if (err instanceof WasmOciError && err.code !== 'E_MANIFEST_INVALID') throw err;
+    }
+  }
+  if (!platformMatches(got, want)) throw new WasmOciError('E_NOT_FOUND', `${ref} is not for platform ${formatPlatform(want)}`);
+  return desc;
 }
 
 /**

@@ -1,6 +1,7 @@
 // oras 1.3 flags that scripts use (cmd/oras/root/*.go), against a real Distribution.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -73,4 +74,36 @@ test('pull --config PATH[:mediatype] writes the manifest config at PATH when the
   assert.ok(!(await readdir(other)).includes('c.json'), 'a config of another media type is not written');
   const escape = await runCli(['pull', ref, '--plain-http', '-o', other, '--config', '../c.json']);
   assert.equal(escape.code, 7, escape.stderr);
+});
+
+test('attach --config puts the given config blob under the referrer; --platform attaches to the platform\'s manifest of an index', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const repo = `${reg.host}/flags/attach`;
+  const work = await makeTempDir(t);
+  ok(await runCli(['push', `${repo}:v1`, FILTER, '--plain-http', '--profile', 'compat']), 'push compat (its config says wasip1/wasm)');
+  await writeFile(join(work, 'cfg.json'), '{"tool":"scanner"}');
+  await writeFile(join(work, 'sbom.json'), '{}');
+
+  const withType = JSON.parse(ok(await runCli(['attach', '--plain-http', '--artifact-type', 'application/spdx+json', '--config', 'cfg.json:application/vnd.example.config+json', `${repo}:v1`, 'sbom.json', '--format', 'json'], { cwd: work }), 'attach --config').stdout);
+  const m1 = JSON.parse(ok(await runCli(['manifest', 'fetch', '--plain-http', `${repo}@${withType.digest}`]), 'fetch').stdout);
+  assert.equal(m1.config.mediaType, 'application/vnd.example.config+json');
+  assert.equal(m1.config.digest, `sha256:${createHash('sha256').update('{"tool":"scanner"}').digest('hex')}`);
+  const blob = ok(await runCli(['blob', 'fetch', '--plain-http', '-o', '-', `${repo}@${m1.config.digest}`]), 'blob fetch').stdout;
+  assert.equal(blob, '{"tool":"scanner"}', 'the config blob is in the registry');
+  const untyped = JSON.parse(ok(await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--config', 'cfg.json', `${repo}:v1`, '-a', 'k=v', '--format', 'json'], { cwd: work }), 'attach --config, no type').stdout);
+  const m2 = JSON.parse(ok(await runCli(['manifest', 'fetch', '--plain-http', `${repo}@${untyped.digest}`]), 'fetch').stdout);
+  assert.equal(m2.config.mediaType, 'application/vnd.unknown.config.v1+json', 'oras.MediaTypeUnknownConfig');
+
+  const child = ok(await runCli(['resolve', '--plain-http', `${repo}:v1`]), 'resolve').stdout.trim();
+  ok(await runCli(['manifest', 'index', 'create', '--plain-http', `${repo}:set`, 'v1']), 'index create');
+  const onIndex = JSON.parse(ok(await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'wasip1/wasm', `${repo}:set`, '-a', 'k=v', '--format', 'json']), 'attach --platform').stdout);
+  assert.equal(onIndex.subject, `${repo}@${child}`, 'the subject is the platform\'s manifest, not the index');
+  const wrong = await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'linux/amd64', `${repo}:set`, '-a', 'k=v']);
+  assert.equal(wrong.code, 4, wrong.stderr);
+  assert.match(wrong.stderr, /no manifest for platform linux\/amd64/);
+  const direct = await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'linux/amd64', `${repo}:v1`, '-a', 'k=v']);
+  assert.equal(direct.code, 4, 'a manifest of another platform is refused');
+  ok(await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'wasip1/wasm', `${repo}:v1`, '-a', 'k=v']), 'a manifest of the platform');
+  const bad = await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'a/b/c/d', `${repo}:v1`, '-a', 'k=v']);
+  assert.equal(bad.code, 2, bad.stderr);
 });

@@ -7,6 +7,7 @@ import { attachArtifact, parseReferrersMode } from '../../operations/referrers.j
 import type { CliContext } from '../context.js';
 import { addTargetOptions, collect, type TargetFlags } from '../options.js';
 import { orasDescriptor } from '../oras-json.js';
+import { parsePlatform } from '../../oci/platform.js';
 import { openTarget, requireRef } from '../target.js';
 
 interface AttachFlags extends TargetFlags {
@@ -15,6 +16,8 @@ interface AttachFlags extends TargetFlags {
   annotationFile?: string;
   exportManifest?: string;
   distributionSpec?: string;
+  config?: string;
+  platform?: string;
 }
 
 /** oras attach (cmd/oras/root/attach.go): files or annotations attached to an existing artifact. */
@@ -24,6 +27,8 @@ export function attachCommand(getContext: (cmd: Command) => CliContext): Command
     .argument('<reference>', 'the subject: registry/repository:tag|@digest (or a layout path with --oci-layout)')
     .argument('[files...]', 'file[:mediaType] to attach as layers')
     .option('--artifact-type <type>', 'artifact type of the attached manifest (required)')
+    .option('--config <file[:mediatype]>', 'config blob of the attached manifest (default: the empty config; media type application/vnd.unknown.config.v1+json)')
+    .option('--platform <os[/arch[/variant]][:os_version]>', 'attach to the manifest of this platform when the subject is an index (a manifest must be of it)')
     .option('-a, --annotation <key=value>', 'manifest annotation (repeatable)', collect, [])
     .option('--annotation-file <file>', 'annotations file, as oras reads it ($manifest, file names)')
     .option('--export-manifest <file>', 'also write the pushed manifest to this file')
@@ -33,6 +38,7 @@ export function attachCommand(getContext: (cmd: Command) => CliContext): Command
   cmd.action(async (reference: string, files: string[], flags: AttachFlags, self: Command) => {
     const ctx = getContext(self);
     const mode = parseReferrersMode(flags.distributionSpec);
+    const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
     const annotations = await loadAnnotations({ flags: flags.annotation, file: flags.annotationFile ? resolvePath(ctx.io.cwd, flags.annotationFile) : undefined });
     const manifestAnnotations = annotations[ANNOTATION_MANIFEST_KEY] ?? {};
     if (files.length === 0 && Object.keys(manifestAnnotations).length === 0) {
@@ -42,6 +48,8 @@ export function attachCommand(getContext: (cmd: Command) => CliContext): Command
     const opened = await openTarget(ctx, reference, flags, { write: true });
     const result = await attachArtifact(opened.target, requireRef(opened, reference), {
       artifactType: flags.artifactType!, files, cwd: ctx.io.cwd, manifestAnnotations, fileAnnotations, mode, signal: ctx.signal,
+      ...(flags.config !== undefined ? { config: flags.config, configAnnotations: annotations[ANNOTATION_CONFIG_KEY] } : {}),
+      ...(platform ? { platform } : {}),
     });
     if (flags.exportManifest) await writeFileAtomic(resolvePath(ctx.io.cwd, flags.exportManifest), result.manifest);
     const sep = opened.kind === 'oci-layout' ? '@' : '@';
