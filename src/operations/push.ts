@@ -140,7 +140,7 @@ async function pushLargeFilesInOnePass(options: PushArtifactOptions): Promise<{ 
     const size = await stat(file.path).then((s) => (s.isFile() ? s.size : 0), () => 0);
     if (size < SINGLE_PASS_MIN_BYTES || large.some((f) => f.path === file.path)) continue;
     // pack() refuses these; they must not be uploaded first (leaving an orphan blob behind).
-    if (style === 'oras') orasTitle(file.path);
+    if (style === 'oras') orasTitle(file.path, false, options.pack.disablePathValidation === true);
     else if (sniffWasm(await readHead(file.path, 8)) === undefined) continue;
     // Hashed by an earlier push and unchanged since: the ordinary path asks the registry first.
     const memo = await options.digestMemo?.lookup(file.path);

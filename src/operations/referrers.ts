@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import { WasmOciError } from '../errors.js';
 import type { ReferrerLister, Target } from '../content/interfaces.js';
 import { readAll } from '../content/read-all.js';
@@ -6,7 +5,7 @@ import { digestOf } from '../oci/digest.js';
 import { ANNOTATIONS, isIndexMediaType, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import { formatPlatform, platformMatches } from '../oci/platform.js';
 import type { Annotations, Descriptor, ImageManifest, Platform } from '../oci/types.js';
-import { ORAS_UNKNOWN_CONFIG } from '../pack/oras-style.js';
+import { ORAS_UNKNOWN_CONFIG, orasTitle } from '../pack/oras-style.js';
 import { digestFile, fileContent, statRegularFile } from '../pack/file-blob.js';
 import { parseFileRef } from '../pack/file-ref.js';
 import { updateReferrersIndex, type IndexStore } from '../registry/referrers-index.js';
@@ -41,6 +40,8 @@ export interface AttachOptions {
   config?: string;
   /** `$config` annotations of the annotation file, on the config descriptor. */
   configAnnotations?: Annotations;
+  /** oras --disable-path-validation: absolute and `..` file paths are titled as given. */
+  disablePathValidation?: boolean;
   /** oras attach --platform: the subject is the manifest of this platform (in an index), or must be of it. */
   platform?: Platform;
 }
@@ -74,7 +75,8 @@ export async function attachArtifact(target: Target, subjectRef: string, options
     const full = path.startsWith('/') ? path : `${options.cwd}/${path}`;
     await statRegularFile(full);
     const { digest, size } = await digestFile(full, signal);
-    const title = basename(path);
+    // oras loadFiles: the cleaned path as typed is the title (option/packer.go refuses absolute ones).
+    const title = orasTitle(path, false, options.disablePathValidation === true);
     const desc: Descriptor = {
       mediaType: mediaType ?? DEFAULT_LAYER_TYPE, digest, size,
       annotations: { ...(options.fileAnnotations?.[path] ?? {}), [ANNOTATIONS.title]: title },

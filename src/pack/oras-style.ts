@@ -24,18 +24,21 @@ const CONFIG_LIMIT = 4 * 1024 * 1024;
 /**
  * The layer title oras gives a file: Go's filepath.Clean of the path as typed, slashes kept
  * (oras cmd/oras/root/file.go loadFiles). A title that would escape the puller's directory is
- * refused here, as oras refuses it without --disable-path-validation.
+ * refused here, as oras refuses it without --disable-path-validation (option/packer.go Parse:
+ * oras refuses absolute paths; we refuse `..` paths as well). With `allowUnsafe` (that flag)
+ * the cleaned path is the title whatever it is; pullers that check paths (oras, wasm-oci) will
+ * refuse to write it unless told otherwise.
  */
-export function orasTitle(path: string, isDirectory = false): string {
+export function orasTitle(path: string, isDirectory = false, allowUnsafe = false): string {
   let title = posix.normalize(path.replace(/\\/g, '/'));
   // Go's filepath.Clean drops a trailing slash: `dir/` is titled `dir`.
   if (isDirectory && title !== '/') title = title.replace(/\/+$/, '');
   if (title === '.' || title.endsWith('/')) {
     throw new WasmOciError('E_INVALID_INPUT', isDirectory ? `"${path}" names the current directory; push it by its name from its parent` : `"${path}" does not name a file`);
   }
-  if (isAbsolute(path) || title.startsWith('/') || title === '..' || title.startsWith('../')) {
+  if (!allowUnsafe && (isAbsolute(path) || title.startsWith('/') || title === '..' || title.startsWith('../'))) {
     throw new WasmOciError('E_INVALID_INPUT', `file path "${path}" is absolute or leaves the current directory; its title would be unsafe to pull`, {
-      hint: 'Run the push from the directory that holds the file and name it by a relative path.',
+      hint: 'Run the push from the directory that holds the file and name it by a relative path (or, if it is intentional, --disable-path-validation).',
     });
   }
   return title;
@@ -91,7 +94,7 @@ export async function packOrasStyle(options: PackOptions, created: Date): Promis
   try {
     for (const file of options.files) {
       const isDirectory = await stat(file.path).then((st) => st.isDirectory(), () => false);
-      const title = orasTitle(file.path, isDirectory);
+      const title = orasTitle(file.path, isDirectory, options.disablePathValidation === true);
       if (titles.has(title)) throw new WasmOciError('E_INVALID_INPUT', `file "${title}" is given twice`);
       titles.add(title);
       if (isDirectory) {

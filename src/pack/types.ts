@@ -39,6 +39,8 @@ export interface PackOptions {
   tempDir?: string;
   signal?: AbortSignal;
   onWarning?: (message: string) => void;
+  /** oras --disable-path-validation: absolute and `..` paths are titled as given (oras style). */
+  disablePathValidation?: boolean;
   /** Files already hashed (while they were uploaded in one pass), by path as given: not read again. */
   digests?: ReadonlyMap<string, { digest: string; size: number }>;
 }

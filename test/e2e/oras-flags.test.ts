@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startDistribution } from '../helpers/distribution.js';
@@ -106,4 +106,31 @@ test('attach --config puts the given config blob under the referrer; --platform 
   ok(await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'wasip1/wasm', `${repo}:v1`, '-a', 'k=v']), 'a manifest of the platform');
   const bad = await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'a/b/c/d', `${repo}:v1`, '-a', 'k=v']);
   assert.equal(bad.code, 2, bad.stderr);
+});
+
+test('--disable-path-validation lets push and attach take an absolute path as the title (oras option/packer.go); pull still refuses to write it', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const repo = `${reg.host}/flags/paths`;
+  const work = await makeTempDir(t);
+  await mkdir(join(work, 'docs'));
+  await writeFile(join(work, 'docs', 'notes.txt'), 'notes');
+  const abs = join(work, 'docs', 'notes.txt');
+
+  const refused = await runCli(['push', '--plain-http', `${repo}:abs`, `${abs}:text/plain`]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /--disable-path-validation/);
+  const pushed = JSON.parse(ok(await runCli(['push', '--plain-http', '--disable-path-validation', `${repo}:abs`, `${abs}:text/plain`, '--format', 'json']), 'push --disable-path-validation').stdout);
+  assert.equal(pushed.blobs.find((b: { title?: string }) => b.title !== undefined).title, abs);
+  const out = await makeTempDir(t);
+  const pulled = await runCli(['pull', '--plain-http', `${repo}:abs`, '-o', out]);
+  assert.equal(pulled.code, 7, `an absolute title is never written: ${pulled.stderr}`);
+  assert.deepEqual(await readdir(out), []);
+
+  ok(await runCli(['push', '--plain-http', `${repo}:v1`, FILTER]), 'push');
+  const att = JSON.parse(ok(await runCli(['attach', '--plain-http', '--artifact-type', 'text/x', `${repo}:v1`, 'docs/notes.txt', '--format', 'json'], { cwd: work }), 'attach docs/notes.txt').stdout);
+  const m = JSON.parse(ok(await runCli(['manifest', 'fetch', '--plain-http', `${repo}@${att.digest}`]), 'fetch').stdout);
+  assert.equal(m.layers[0].annotations['org.opencontainers.image.title'], 'docs/notes.txt', 'titled with the cleaned path as typed, as oras loadFiles does');
+  const absAttach = await runCli(['attach', '--plain-http', '--artifact-type', 'text/x', `${repo}:v1`, abs]);
+  assert.equal(absAttach.code, 2, absAttach.stderr);
+  ok(await runCli(['attach', '--plain-http', '--artifact-type', 'text/x', '--disable-path-validation', `${repo}:v1`, abs]), 'attach --disable-path-validation');
 });

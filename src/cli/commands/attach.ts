@@ -18,6 +18,7 @@ interface AttachFlags extends TargetFlags {
   distributionSpec?: string;
   config?: string;
   platform?: string;
+  disablePathValidation?: boolean;
 }
 
 /** oras attach (cmd/oras/root/attach.go): files or annotations attached to an existing artifact. */
@@ -32,6 +33,7 @@ export function attachCommand(getContext: (cmd: Command) => CliContext): Command
     .option('-a, --annotation <key=value>', 'manifest annotation (repeatable)', collect, [])
     .option('--annotation-file <file>', 'annotations file, as oras reads it ($manifest, file names)')
     .option('--export-manifest <file>', 'also write the pushed manifest to this file')
+    .option('--disable-path-validation', 'allow absolute and ../ file paths (their titles are refused by pulls that check paths)')
     .option('--distribution-spec <spec>', 'v1.1-referrers-api (the registry indexes referrers) or v1.1-referrers-tag (the sha256-<hex> tag index)');
   addTargetOptions(cmd);
   cmd.addHelpText('after', '\nExamples:\n  $ wasm-oci attach --artifact-type doc/example registry.example.com/filters/example:v0.1 hi.txt\n  $ wasm-oci attach --artifact-type doc/example --annotation key=val --oci-layout ./wasm-store:v0.1');
@@ -50,6 +52,7 @@ export function attachCommand(getContext: (cmd: Command) => CliContext): Command
       artifactType: flags.artifactType!, files, cwd: ctx.io.cwd, manifestAnnotations, fileAnnotations, mode, signal: ctx.signal,
       ...(flags.config !== undefined ? { config: flags.config, configAnnotations: annotations[ANNOTATION_CONFIG_KEY] } : {}),
       ...(platform ? { platform } : {}),
+      disablePathValidation: flags.disablePathValidation === true,
     });
     if (flags.exportManifest) await writeFileAtomic(resolvePath(ctx.io.cwd, flags.exportManifest), result.manifest);
     const sep = opened.kind === 'oci-layout' ? '@' : '@';

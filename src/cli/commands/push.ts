@@ -26,6 +26,7 @@ interface PushFlags extends TargetFlags {
   annotationFile?: string;
   artifactType?: string;
   exportManifest?: string;
+  disablePathValidation?: boolean;
   concurrency: number;
 }
 
@@ -42,6 +43,7 @@ export function pushCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('--annotation-file <file>', 'annotations file in oras JSON shape ($manifest, $config, file titles)')
     .option('--artifact-type <type>', 'artifactType of the manifest')
     .option('--export-manifest <file>', 'also write the pushed manifest to this file')
+    .option('--disable-path-validation', 'allow absolute and ../ file paths (their titles are refused by pulls that check paths)')
     .option('--strict', 'refuse (exit 7) a proxy-wasm module that Envoy (V8) would not link; without it, a warning');
   addConcurrencyOption(addTargetOptions(cmd));
   cmd.addHelpText(
@@ -74,6 +76,7 @@ Examples:
       rootIds: flags.rootId,
       annotations: await loadAnnotations({ flags: flags.annotation, file: flags.annotationFile }),
       artifactType: flags.artifactType,
+      disablePathValidation: flags.disablePathValidation === true,
       onWarning: (m) => ctx.warn(m),
     };
     const opened = await openTarget(ctx, reference, flags, { write: true });
