@@ -16,6 +16,7 @@ import { istioIndexChild, istioValidWasmBinary, readIstioModule, type IstioRead 
 import type { LinkCheck, LinkCheckResult } from '../wasm/link-check.js';
 import { v8LinkCheck } from '../host/link-check.js';
 import type { IstioJudgement } from '../wasm/verdict-istio.js';
+import { wasmeConfigIndex } from '../wasm/verdict-wasme.js';
 import { fetchManifestBytes } from '../copy/copy.js';
 import { parseManifestDocument } from '../oci/manifest.js';
 import type { ImageIndex } from '../oci/types.js';
@@ -132,6 +133,10 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
     await rm(dir, { recursive: true, force: true });
   }
 
+  // wasme reads its runtime config from the first blob of its type; fetch it when it is a layer.
+  const wasmeAt = wasmeConfigIndex(manifest);
+  const wasmeConfig = typeof wasmeAt === 'number' ? await readAll(await target.fetch(manifest.layers[wasmeAt]!, { signal }), LIMITS.manifestBytes, 'runtime config') : undefined;
+
   // Envoy's verdict comes from the same V8 link check as `inspect FILE` (host/link-check.ts), on
   // the module `pull` takes; Istio's from the same check on the module Istio reads, which is often
   // the same bytes (then checked once).
@@ -140,6 +145,7 @@ export async function inspectReference(options: InspectReferenceOptions): Promis
   const istio = await judgeAsIstio(target, manifest, descriptor, index?.index, { ...options, linkCheck });
   const verdicts = evaluateConsumers({
     ...(proxyWasmLink !== undefined ? { proxyWasmLink } : {}),
+    ...(wasmeConfig !== undefined ? { wasmeConfig } : {}),
     istio,
     moduleSearched: true,
     manifestMediaType: descriptor.mediaType,

@@ -10,14 +10,16 @@ import type { ProxyWasmAbiVersion, WasmInfo } from './types.js';
 export const RUNTIME_CONFIG_TYPE = 'envoy_proxy';
 
 /**
- * wasme's names for ABI versions, from its default ABI registry (solo-io/wasm
- * tools/wasme/pkg/abi/registry.go). wasme does not name ABIs by the `proxy_abi_version_*` export but
- * by the Envoy build that spoke them: `v0-<envoy-wasm commit>` for pre-0.2.1 hosts and `v0.2.1`.
- * - 0_1_0 -> v0-097b7f2e… (Istio 1.5 and 1.6, the Envoy of the 0.1.0 ABI)
- * - 0_2_0 -> v0-4689a303… (Istio 1.7 to 1.9; wasme calls it the precursor of ABI 0.2.0)
- * - 0_2_1 -> v0.2.1
+ * wasme's names for ABI versions, from its default ABI registry (solo-io/wasme
+ * tools/wasme/cli/pkg/abi/version.go DefaultRegistry). wasme does not name ABIs by the
+ * `proxy_abi_version_*` export but by the Envoy build that spoke them: `v0-<envoy-wasm commit>` for
+ * pre-0.2.1 hosts and `v0.2.1`.
+ * - 0_1_0 -> v0-097b7f2e… (registered for Istio 1.5.x and 1.6.x)
+ * - 0_2_0 -> v0-4689a303… (Istio 1.7.x and 1.8.x; wasme calls it the precursor of ABI 0.2.0)
+ * - 0_2_1 -> v0.2.1 (registered for Gloo 1.6.x only, so `wasme deploy istio` refuses it on every
+ *   Istio unless --ignore-version-check: verdict-wasme.ts says so)
  * Istio and ASM do not read abiVersions (ASM's examples leave it empty); only `wasme deploy` matches
- * it against the mesh version, so these are the values wasme itself would accept.
+ * it against the mesh version.
  */
 export const WASME_ABI_VERSIONS: Record<ProxyWasmAbiVersion, string> = {
   '0_1_0': 'v0-097b7f2e4cc1fb490cc1943d0d633655ac3c522f',

@@ -17,7 +17,7 @@ import { LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { ImageManifest } from '../oci/types.js';
 import { inspectWasm } from './inspect.js';
 import { checkProxyWasm } from './proxy-wasm.js';
-import { parseRuntimeConfig } from './runtime-config.js';
+import { parseWasmeRuntimeConfig, wasmeConfigIndex, wasmeDeployNote } from './verdict-wasme.js';
 import type { WasmInfo } from './types.js';
 import { istioVerdictFromRead, type IstioJudgement } from './verdict-istio.js';
 import type { LinkCheckResult } from './link-check.js';
@@ -73,6 +73,8 @@ export interface VerdictInput {
   moduleSearched?: boolean;
   /** The module Istio itself would read, and the link check on it: the Istio verdict then judges that. */
   istio?: IstioJudgement;
+  /** The bytes of the runtime config wasme reads when it is a layer, not the manifest's config (verdict-wasme.ts wasmeConfigIndex). */
+  wasmeConfig?: Uint8Array;
   /** The host's link check (V8 against the proxy-wasm import table) on `module`: the proxy-wasm verdict then comes from it. */
   proxyWasmLink?: LinkCheckResult;
 }
@@ -203,22 +205,37 @@ function hasWasmHeader(bytes: Uint8Array): boolean {
 // ---------------------------------------------------------------------------------------------------
 // wasme / ASM
 
+/** wasme's rules (verdict-wasme.ts): the module layer, the runtime config parsed strictly, and what `wasme deploy istio` does with its abiVersions. */
 function wasmeVerdict(input: VerdictInput, module: ResolvedModule | undefined): ConsumerVerdict {
   const reasons: string[] = [];
+  const notes: string[] = [];
   const index = input.manifest.layers.findIndex((l) => l.mediaType === MEDIA_TYPES.soloWasmLayer);
   if (index < 0) {
     reasons.push(`no layer of type ${MEDIA_TYPES.soloWasmLayer}`);
   } else if (module !== undefined && module.layerIndex === index && module.bytes !== undefined && !hasWasmHeader(module.bytes)) {
     reasons.push(`layer ${index} (${MEDIA_TYPES.soloWasmLayer}) does not hold a Wasm binary`);
   }
-  if (input.manifest.config.mediaType === MEDIA_TYPES.soloWasmConfig && input.config !== undefined) {
-    try {
-      parseRuntimeConfig(input.config);
-    } catch (err) {
-      reasons.push(isWasmOciError(err) ? err.message : String(err));
+  let refusedOnEveryIstio = false;
+  const where = wasmeConfigIndex(input.manifest);
+  if (where === undefined) {
+    reasons.push(`no runtime config: wasme reads it from the first blob of type ${MEDIA_TYPES.soloWasmConfig} (the config, then the layers) and fails with "media type ${MEDIA_TYPES.soloWasmConfig} not found on image"`);
+  } else {
+    const bytes = where === 'config' ? input.config : input.wasmeConfig;
+    if (bytes !== undefined) {
+      const parsed = parseWasmeRuntimeConfig(bytes);
+      if (!parsed.ok) {
+        reasons.push(where === 'config' ? parsed.error : `layer ${where}: ${parsed.error}`);
+      } else {
+        const deploy = wasmeDeployNote(parsed.config.abiVersions);
+        notes.push(deploy.note);
+        refusedOnEveryIstio = deploy.refusedOnEveryIstio;
+      }
     }
   }
-  return { consumer: 'wasme', ok: reasons.length === 0, reasons };
+  const verdict: ConsumerVerdict = { consumer: 'wasme', ok: reasons.length === 0, reasons };
+  if (verdict.ok && refusedOnEveryIstio) verdict.summary = 'loads it (`wasme deploy istio` only with --ignore-version-check)';
+  if (notes.length > 0) verdict.notes = notes;
+  return verdict;
 }
 
 // ---------------------------------------------------------------------------------------------------

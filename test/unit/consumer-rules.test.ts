@@ -185,3 +185,61 @@ test('Istio: a binary without the Wasm magic is refused before Envoy sees it (ca
   assert.equal(istio.ok, false);
   assert.equal(istio.reasons[0], 'fetched Wasm binary is invalid: layer 1 does not start with the Wasm magic \\0asm and a version');
 });
+
+// ---------------------------------------------------------------------------------------------------
+// wasme (solo-io/wasme 98e5b0c: pkg/pull/image.go, pkg/config/helpers.go, cli/pkg/abi/version.go,
+// cli/pkg/deploy/istio/istio_provider.go)
+
+const rc = (doc: unknown) => hblob(MT.soloConfig, JSON.stringify(doc));
+
+test('wasme: the runtime config is parsed as jsonpb does: proto names accepted, an unknown field refused', async (t) => {
+  const cases: Array<[unknown, boolean, RegExp?]> = [
+    [{ type: 'envoy_proxy', abi_versions: ['v0.2.1'], config: { root_ids: ['r'] } }, true],
+    [{ type: 'envoy_proxy', abiVersions: null, config: null }, true],
+    [{ type: 'envoy_proxy', abiVersions: [], rootIds: ['r'] }, false, /^wasme refuses the runtime config: unknown field "rootIds" in config\.Runtime$/],
+    [{ type: 'envoy_proxy', config: { rootIds: [], vmId: 'x' } }, false, /^wasme refuses the runtime config: unknown field "vmId" in config\.EnvoyConfig$/],
+    [{ type: 'envoy_proxy', abiVersions: 'v0.2.1' }, false, /^wasme refuses the runtime config: "abiVersions" is not a list of strings$/],
+    [{ type: 7 }, false, /"type" is not a string/],
+  ];
+  for (const [doc, ok, reason] of cases) {
+    const l = await layout(t);
+    const config = rc(doc);
+    await l.tag('v1', await l.manifest(config, [config, hblob(MT.soloLayer, example)]));
+    const wasme = (await verdictsOf(l.dir, 'v1')).wasme!;
+    assert.equal(wasme.ok, ok, `${JSON.stringify(doc)}: ${wasme.reasons.join('; ')}`);
+    if (reason !== undefined) assert.ok(wasme.reasons.some((r) => reason.test(r)), `${JSON.stringify(doc)}: ${wasme.reasons.join('; ')}`);
+  }
+});
+
+test('wasme: no runtime config is a refusal; one given as a layer (not the config) is read', async (t) => {
+  const none = await layout(t);
+  await none.tag('v1', await none.manifest(hblob(MT.ociConfig, '{}'), [hblob(MT.soloLayer, example)]));
+  const refused = (await verdictsOf(none.dir, 'v1')).wasme!;
+  assert.equal(refused.ok, false);
+  assert.match(refused.reasons.join('\n'), /no runtime config: .*"media type application\/vnd\.module\.wasm\.config\.v1\+json not found on image"/);
+
+  // FetchConfig takes the first child of the type: the manifest's config is another type, layer 0 is one.
+  const asLayer = await layout(t);
+  await asLayer.tag('v1', await asLayer.manifest(hblob(MT.ociConfig, '{}'), [rc({ type: 'envoy_proxy', abiVersions: [], extra: 1 }), hblob(MT.soloLayer, example)]));
+  const read = (await verdictsOf(asLayer.dir, 'v1')).wasme!;
+  assert.deepEqual(read.reasons, ['layer 0: wasme refuses the runtime config: unknown field "extra" in config.Runtime']);
+});
+
+test('wasme deploy istio: abiVersions v0.2.1 are Gloo-only in its ABI registry; the verdict says so and names --ignore-version-check', async (t) => {
+  const expectations: Array<[string[], RegExp, string | undefined]> = [
+    [['v0.2.1'], /^`wasme deploy istio` refuses it on every Istio version .*v0\.2\.1 for Gloo 1\.6\.x only; `wasme deploy istio --ignore-version-check` skips that check/, 'loads it (`wasme deploy istio` only with --ignore-version-check)'],
+    [['v0-4689a30309abf31aee9ae36e73d34b1bb182685f'], /^`wasme deploy istio` accepts abiVersions v0-4689a30309abf31aee9ae36e73d34b1bb182685f on Istio 1\.7\.x, 1\.8\.x only/, undefined],
+    [['v0-097b7f2e4cc1fb490cc1943d0d633655ac3c522f'], /on Istio 1\.5\.x, 1\.6\.x only/, undefined],
+    [['v9.9.9'], /refuses it on every Istio version .*does not know v9\.9\.9/, 'loads it (`wasme deploy istio` only with --ignore-version-check)'],
+    [[], /lists no abiVersions: `wasme deploy istio` skips its ABI check/, undefined],
+  ];
+  for (const [abiVersions, note, summary] of expectations) {
+    const l = await layout(t);
+    const config = rc({ type: 'envoy_proxy', abiVersions, config: { rootIds: [] } });
+    await l.tag('v1', await l.manifest(config, [config, hblob(MT.soloLayer, example)]));
+    const wasme = (await verdictsOf(l.dir, 'v1')).wasme!;
+    assert.equal(wasme.ok, true, 'the format is fine; ASM and wasme with --ignore-version-check take it');
+    assert.ok(wasme.notes?.some((n) => note.test(n)), `${abiVersions}: ${JSON.stringify(wasme.notes)}`);
+    assert.equal(wasme.summary, summary, String(abiVersions));
+  }
+});

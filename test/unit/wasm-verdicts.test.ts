@@ -47,7 +47,11 @@ test('solo profile (2 layers): Istio oci variant, wasme, proxy-wasm yes; CNCF no
     }),
   );
   assert.deepEqual(v.istio, { consumer: 'istio', ok: true, variant: 'oci', reasons: [] });
-  assert.deepEqual(v.wasme, { consumer: 'wasme', ok: true, reasons: [] });
+  // examples/runtime-config.json says abiVersions ["v0.2.1"]: Gloo-only in wasme's ABI registry.
+  assert.equal(v.wasme!.ok, true);
+  assert.deepEqual(v.wasme!.reasons, []);
+  assert.equal(v.wasme!.summary, 'loads it (`wasme deploy istio` only with --ignore-version-check)');
+  assert.match(v.wasme!.notes![0]!, /--ignore-version-check/);
   assert.deepEqual(v['proxy-wasm'], { consumer: 'proxy-wasm', ok: true, variant: 'ABI 0.2.1', reasons: [] });
   assert.equal(v.cncf!.ok, false);
   assert.deepEqual(v.cncf!.reasons, [
@@ -98,7 +102,10 @@ test('compat profile: Istio compat when the last tar+gzip layer holds plugin.was
   });
   const ok = byConsumer(evaluateConsumers(input('plugin.wasm')));
   assert.deepEqual(ok.istio, { consumer: 'istio', ok: true, variant: 'compat', reasons: [] });
-  assert.deepEqual(ok.wasme!.reasons, [`no layer of type ${MEDIA_TYPES.soloWasmLayer}`]);
+  assert.deepEqual(ok.wasme!.reasons, [
+    `no layer of type ${MEDIA_TYPES.soloWasmLayer}`,
+    `no runtime config: wasme reads it from the first blob of type ${MEDIA_TYPES.soloWasmConfig} (the config, then the layers) and fails with "media type ${MEDIA_TYPES.soloWasmConfig} not found on image"`,
+  ]);
   // filepath.Base: a plugin.wasm in a sub-directory counts.
   assert.equal(byConsumer(evaluateConsumers(input('./out/plugin.wasm'))).istio!.ok, true);
 
@@ -216,7 +223,7 @@ test('wasme refuses a malformed runtime config', () => {
       config: bad,
     }),
   );
-  assert.deepEqual(v.wasme!.reasons, ['invalid runtime config: "abiVersions" must be an array of strings']);
+  assert.deepEqual(v.wasme!.reasons, ['wasme refuses the runtime config: "abiVersions" is not a list of strings']);
 });
 
 function cncfInput(configDoc: unknown, layers: Descriptor[], module?: VerdictInput['module']): VerdictInput {
