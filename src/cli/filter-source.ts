@@ -35,7 +35,7 @@ export function addFilterSourceOptions(cmd: Command): Command {
 /** A .wasm file when `input` is one (and --oci-layout is not given), else the module of the reference. */
 export async function loadFilter(ctx: CliContext, input: string, flags: FilterSourceFlags): Promise<FilterModule> {
   const path = resolvePath(ctx.io.cwd, input);
-  if (!flags.ociLayout && (await stat(path).then((s) => s.isFile(), () => false))) return loadFilterFile(path).then((m) => ({ ...m, source: input }));
+  if (!flags.ociLayout && flags.ociLayoutPath === undefined && (await stat(path).then((s) => s.isFile(), () => false))) return loadFilterFile(path).then((m) => ({ ...m, source: input }));
   const opened = await openTarget(ctx, input, flags);
   const cacheDir = flags.cacheDir ?? (ctx.io.env.WASM_OCI_CACHE_DIR || undefined);
   const target = cacheDir ? withBlobCache(opened.target, resolvePath(ctx.io.cwd, cacheDir), { onWarning: (m) => ctx.warn(m), onDebug: (l) => ctx.trace(l) }) : opened.target;

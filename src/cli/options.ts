@@ -3,6 +3,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 /** Flags of every command that reads or writes a registry or a layout, spelled as oras spells them. */
 export interface TargetFlags {
   ociLayout?: boolean;
+  /** oras --oci-layout-path PATH: the layout's path, the argument being only the tag or digest. */
+  ociLayoutPath?: string;
   username?: string;
   password?: string;
   passwordStdin?: boolean;
@@ -20,7 +22,10 @@ export interface TargetFlags {
 }
 
 export function addTargetOptions(cmd: Command, opts: { layout?: boolean } = {}): Command {
-  if (opts.layout !== false) cmd.option('--oci-layout', 'the reference is a local OCI image layout: path[:tag|@digest]');
+  if (opts.layout !== false) {
+    cmd.option('--oci-layout', 'the reference is a local OCI image layout: path[:tag|@digest]');
+    cmd.option('--oci-layout-path <path>', 'the target is the OCI image layout at PATH; the reference is then only the tag or digest');
+  }
   return addRemoteOptions(cmd);
 }
 

@@ -51,7 +51,21 @@ export interface OpenOptions {
   contexts?: Map<string, RegistryContext>;
 }
 
-export async function openTarget(ctx: CliContext, input: string, flags: TargetFlags, options: OpenOptions = {}): Promise<OpenedTarget> {
+/**
+ * oras --oci-layout-path (cmd/oras/internal/option/target.go Parse): PATH names the layout and
+ * the argument is the reference inside it, a tag (or `t1,t2`) or a digest; exclusive with --oci-layout.
+ */
+export function layoutPathInput(flags: Pick<TargetFlags, 'ociLayout' | 'ociLayoutPath'>, input: string, flagName = '--oci-layout-path'): string {
+  if (flags.ociLayoutPath === undefined) return input;
+  if (flags.ociLayout) throw new WasmOciError('E_USAGE', `${flagName} and ${flagName.replace(/-path$/, '')} cannot be used together`);
+  if (flags.ociLayoutPath === '') throw new WasmOciError('E_USAGE', `${flagName} needs a path`);
+  if (input === '') return flags.ociLayoutPath;
+  return /^[a-z0-9]+:[a-f0-9]+$/.test(input) ? `${flags.ociLayoutPath}@${input}` : `${flags.ociLayoutPath}:${input}`;
+}
+
+export async function openTarget(ctx: CliContext, rawInput: string, rawFlags: TargetFlags, options: OpenOptions = {}): Promise<OpenedTarget> {
+  const input = layoutPathInput(rawFlags, rawInput);
+  const flags: TargetFlags = rawFlags.ociLayoutPath !== undefined ? { ...rawFlags, ociLayout: true } : rawFlags;
   const { reference, tags } = splitTags(input);
   if (flags.ociLayout) {
     const parsed = parseLayoutReference(reference);

@@ -134,3 +134,22 @@ test('--disable-path-validation lets push and attach take an absolute path as th
   assert.equal(absAttach.code, 2, absAttach.stderr);
   ok(await runCli(['attach', '--plain-http', '--artifact-type', 'text/x', '--disable-path-validation', `${repo}:v1`, abs]), 'attach --disable-path-validation');
 });
+
+test('--oci-layout-path PATH takes the layout from the flag and only the tag or digest from the argument; not with --oci-layout', async (t) => {
+  const work = await makeTempDir(t);
+  const lay = join(work, 'lay');
+  ok(await runCli(['push', '--oci-layout-path', lay, 'v1,latest', FILTER]), 'push --oci-layout-path');
+  const digest = ok(await runCli(['resolve', '--oci-layout-path', lay, 'latest']), 'resolve').stdout.trim();
+  assert.match(digest, /^sha256:[a-f0-9]{64}$/);
+  const out = join(work, 'out');
+  ok(await runCli(['pull', '--oci-layout-path', lay, digest, '-o', out]), 'pull by digest');
+  assert.deepEqual(await readFile(join(out, 'example-filter.wasm')), await readFile(FILTER));
+  const tags = ok(await runCli(['repo', 'tags', '--oci-layout-path', lay, '']), 'repo tags').stdout.trim().split('\n');
+  assert.deepEqual(tags.sort(), ['latest', 'v1']);
+  const copied = join(work, 'copy');
+  ok(await runCli(['copy', '--from-oci-layout-path', lay, 'v1', '--to-oci-layout-path', copied, 'v2']), 'copy between layout paths');
+  assert.equal(ok(await runCli(['resolve', '--oci-layout', `${copied}:v2`]), 'resolve copy').stdout.trim(), digest);
+  const both = await runCli(['resolve', '--oci-layout', '--oci-layout-path', lay, 'v1']);
+  assert.equal(both.code, 2, both.stderr);
+  assert.match(both.stderr, /cannot be used together/);
+});

@@ -13,6 +13,8 @@ import { hasFlagCredential, openTarget, readStdinSecret, requireRef } from '../t
 interface CopyFlags extends TargetFlags {
   fromOciLayout?: boolean;
   toOciLayout?: boolean;
+  fromOciLayoutPath?: string;
+  toOciLayoutPath?: string;
   concurrency: number;
   profile?: 'solo' | 'compat' | 'cncf';
   rootId?: string[];
@@ -29,6 +31,8 @@ export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
     .argument('<destination>', 'registry/repository[:tag[,tag...]], or a layout path with --to-oci-layout')
     .option('--from-oci-layout', 'the source is an OCI image layout')
     .option('--to-oci-layout', 'the destination is an OCI image layout')
+    .option('--from-oci-layout-path <path>', 'the source is the OCI image layout at PATH; <source> is then only the tag or digest')
+    .option('--to-oci-layout-path <path>', 'the destination is the OCI image layout at PATH; <destination> is then only the tag(s)')
     .addOption(new Option('--profile <profile>', 're-package the module in this format instead of copying the manifest as is').choices(['solo', 'compat', 'cncf']))
     .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect)
     .option('-r, --recursive', 'also copy the referrers of the artifact (signatures, SBOMs...), every level')
@@ -49,8 +53,17 @@ Examples:
     const ctx = getContext(self);
     let secret: Promise<string> | undefined;
     const stdinSecret = () => (secret ??= readStdinSecret(ctx));
-    const src = await openTarget(ctx, source, { ...sideTargetFlags(flags, 'from'), ociLayout: flags.fromOciLayout }, { stdinSecret });
-    const dst = await openTarget(ctx, destination, { ...sideTargetFlags(flags, 'to'), ociLayout: flags.toOciLayout }, { write: true, stdinSecret });
+    const side = (which: 'from' | 'to'): TargetFlags => {
+      const layout = which === 'from' ? flags.fromOciLayout : flags.toOciLayout;
+      const layoutPath = which === 'from' ? flags.fromOciLayoutPath : flags.toOciLayoutPath;
+      if (layout && layoutPath !== undefined) throw new WasmOciError('E_USAGE', `--${which}-oci-layout-path and --${which}-oci-layout cannot be used together`);
+      const f: TargetFlags = { ...sideTargetFlags(flags, which), ociLayout: layout };
+      delete f.ociLayoutPath;
+      if (layoutPath !== undefined) f.ociLayoutPath = layoutPath;
+      return f;
+    };
+    const src = await openTarget(ctx, source, side('from'), { stdinSecret });
+    const dst = await openTarget(ctx, destination, side('to'), { write: true, stdinSecret });
     // -u/-p name one account; typed for a copy between two registries it would go to both.
     const sharedCredentialUsed = hasFlagCredential(flags) && !(hasSideCredential(flags, 'from') && hasSideCredential(flags, 'to'));
     if (sharedCredentialUsed && src.kind === 'registry' && dst.kind === 'registry' && src.registry !== dst.registry) {

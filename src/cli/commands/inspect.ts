@@ -34,7 +34,7 @@ Examples:
   );
   cmd.action(async (input: string, flags: InspectFlags, self: Command) => {
     const ctx = getContext(self);
-    if (!flags.ociLayout && (await isLocalFile(resolvePath(ctx.io.cwd, input)))) {
+    if (!flags.ociLayout && flags.ociLayoutPath === undefined && (await isLocalFile(resolvePath(ctx.io.cwd, input)))) {
       const result = await inspectFile(resolvePath(ctx.io.cwd, input));
       const verdicts = result.verdict ? [result.verdict] : [];
       ctx.json({ file: input, ...result.info, ...(result.link?.depth === 'linked' ? { link: result.link } : {}), verdicts });
@@ -46,7 +46,7 @@ Examples:
       if (flags.strict) failIfRefused(ctx, input, verdicts);
       return;
     }
-    if (!flags.ociLayout && looksLikeFilePath(input)) {
+    if (!flags.ociLayout && flags.ociLayoutPath === undefined && looksLikeFilePath(input)) {
       throw new WasmOciError('E_FILE_NOT_FOUND', `no such file: ${input}`, {
         hint: 'To inspect an artifact in a registry, name a tag or digest: registry.example.com/repo:tag.',
       });

@@ -152,7 +152,7 @@ Examples:
     if (flags.filter !== undefined || flags.agentImage !== undefined) {
       throw new WasmOciError('E_USAGE', '--filter and --agent-image belong to --kind agent');
     }
-    if (flags.ociLayout && !flags.image) {
+    if ((flags.ociLayout || flags.ociLayoutPath !== undefined) && !flags.image) {
       throw new WasmOciError('E_USAGE', '--image is required with --oci-layout: a layout has no registry address for the cluster to pull from', {
         hint: 'Add --image registry.example.com/filters/example:v0.1 (where the artifact is, or will be, pushed)',
       });
