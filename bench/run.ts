@@ -11,6 +11,11 @@
  *   BENCH_SIZES=1M,64M BENCH_RUNS=3 npm run bench
  *   npm run bench -- --sizes 64M --runs 3 --startup-runs 10
  *   BENCH_BIN=/other/checkout/bin/wasm-oci.js npm run bench    measure another build of the CLI
+ *
+ * Parts, by name (default: all): `transfer` (everything above) and `agent` (bench/agent.ts: the
+ * node agent idle for 5 minutes with 10 filters, and a tag move reaching 50 agents).
+ *   npm run bench -- agent                                  the agent part alone (this Node unless --node)
+ *   npm run bench -- agent --agent-idle 60 --agents 20      shorter idle, fewer agents
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
@@ -20,6 +25,7 @@ import { promisify } from 'node:util';
 import { startDistribution, type RunningRegistry } from '../test/helpers/distribution.js';
 import { binPath, examplesDir, repoRoot } from '../test/helpers/paths.js';
 import { makePaddedWasm, makeRandomFile, parseSize, sizeLabel, type InputFile } from './inputs.js';
+import { DEFAULT_AGENT_BENCH, formatAgentBench, killAgents, runAgentBench, type AgentBenchConfig, type AgentBenchResult } from './agent.js';
 import { GNU_TIME, killRunning } from './measure.js';
 import { bareNodeFor, evaluateTargets, formatMarkdown, formatTable, formatTargets, type ScenarioKind, type ScenarioResult, type ToolRuns } from './report.js';
 import { summarize, type Sample } from './stats.js';
@@ -37,7 +43,12 @@ interface Config {
   manyFilters: number;
   /** Node major versions (or `current`) that run wasm-oci. */
   nodes: string[];
+  /** Which parts run: `transfer`, `agent`. */
+  parts: Set<'transfer' | 'agent'>;
+  agent: AgentBenchConfig;
 }
+
+const PARTS = ['transfer', 'agent'] as const;
 
 function readConfig(argv: string[]): Config {
   const flag = (name: string): string | undefined => {
@@ -54,8 +65,24 @@ function readConfig(argv: string[]): Config {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer`);
   }
   const filterSizes = (flag('--filter-sizes') ?? process.env.BENCH_FILTER_SIZES ?? '100K,1M').split(',').filter(Boolean).map(parseSize).sort((a, b) => a - b);
-  const nodes = (flag('--node') ?? process.env.BENCH_NODE ?? '20,22,24').split(',').map((n) => n.trim()).filter(Boolean);
-  return { sizes, runs, runsLarge, startupRuns, filterSizes, manyFilters: 10, nodes };
+  // Bare words name parts; a flag's value is never one (`--sizes 1M` has no bare word).
+  const named = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && argv[i - 1]!.startsWith('--') && !['--quick'].includes(argv[i - 1]!)));
+  for (const n of named) if (!(PARTS as readonly string[]).includes(n)) throw new Error(`unknown part "${n}": the parts are ${PARTS.join(', ')}`);
+  const parts = new Set<'transfer' | 'agent'>(named.length ? (named as Array<'transfer' | 'agent'>) : PARTS);
+  // The agent part alone runs on this Node unless told otherwise (no npx download for it).
+  const nodes = (flag('--node') ?? process.env.BENCH_NODE ?? (parts.has('transfer') ? '20,22,24' : 'current')).split(',').map((n) => n.trim()).filter(Boolean);
+  const num = (name: string, env: string, dflt: number): number => {
+    const v = Number(flag(name) ?? process.env[env] ?? dflt);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
+    return v;
+  };
+  const agent: AgentBenchConfig = {
+    ...DEFAULT_AGENT_BENCH,
+    idleSeconds: num('--agent-idle', 'BENCH_AGENT_IDLE', DEFAULT_AGENT_BENCH.idleSeconds),
+    agents: num('--agents', 'BENCH_AGENTS', DEFAULT_AGENT_BENCH.agents),
+    moves: num('--agent-moves', 'BENCH_AGENT_MOVES', DEFAULT_AGENT_BENCH.moves),
+  };
+  return { sizes, runs, runsLarge, startupRuns, filterSizes, manyFilters: 10, nodes, parts, agent };
 }
 
 /**
@@ -94,9 +121,12 @@ async function version(cmd: string, args: string[], pick: RegExp = /^(.*)$/m): P
   }
 }
 
-async function preflight(): Promise<void> {
+async function preflight(transfer: boolean): Promise<void> {
   const missing: string[] = [];
-  for (const [cmd, args] of [[GNU_TIME, ['--version']], ['skopeo', ['--version']], ['curl', ['--version']], ['docker-registry', ['--version']]] as const) {
+  const tools: ReadonlyArray<readonly [string, readonly string[]]> = transfer
+    ? [[GNU_TIME, ['--version']], ['skopeo', ['--version']], ['curl', ['--version']], ['docker-registry', ['--version']]]
+    : [['docker-registry', ['--version']]];
+  for (const [cmd, args] of tools) {
     try {
       await execFileAsync(cmd, [...args]);
     } catch (err) {
@@ -146,7 +176,7 @@ function stamp(d: Date): string {
 
 async function main(): Promise<number> {
   const config = readConfig(process.argv.slice(2));
-  await preflight();
+  await preflight(config.parts.has('transfer'));
   const started = new Date();
   const loadBefore = loadavg()[0]!;
   if (loadBefore > availableParallelism() / 2) {
@@ -160,6 +190,7 @@ async function main(): Promise<number> {
   const cleanup = (): Promise<void> => {
     cleaning ??= (async () => {
       killRunning();
+      killAgents();
       await registry?.stop().catch(() => {});
       if (work) await rm(work, { recursive: true, force: true });
     })();
@@ -181,107 +212,120 @@ async function main(): Promise<number> {
     const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TMPDIR: work };
     const wasmOciEnv = { ...baseEnv, DOCKER_CONFIG: join(home, '.docker'), CI: 'true' };
 
-    process.stderr.write(`making inputs in ${inputsDir}\n`);
-    const blobs: InputFile[] = [];
-    for (const size of config.sizes) {
-      blobs.push(await makeRandomFile(join(inputsDir, `blob-${sizeLabel(size).replace(' ', '')}.bin`), size));
-    }
-    const filterName = (size: number): string => `filter-${sizeLabel(size).replace(' ', '')}.wasm`;
-    const filters: InputFile[] = [];
-    for (const size of config.filterSizes) {
-      filters.push(await makePaddedWasm(join(examplesDir, 'example-filter.wasm'), join(inputsDir, filterName(size)), size));
-    }
-    // Ten different filters (different bytes, so ten different blobs) for the one-command pull.
-    const manyDir = join(inputsDir, 'many');
-    await mkdir(manyDir);
-    const many: InputFile[] = [];
-    for (let i = 0; i < config.manyFilters; i++) {
-      await mkdir(join(manyDir, String(i)));
-      many.push(await makePaddedWasm(join(examplesDir, 'example-filter.wasm'), join(manyDir, String(i), 'filter.wasm'), 100 * 1024));
-    }
     const nodes = await resolveNodes(config.nodes);
+    let results: ScenarioResult[] = [];
+    let targets: ReturnType<typeof evaluateTargets> = [];
+    let mounts = 0;
+    if (config.parts.has('transfer')) {
+      process.stderr.write(`making inputs in ${inputsDir}\n`);
+      const blobs: InputFile[] = [];
+      for (const size of config.sizes) {
+        blobs.push(await makeRandomFile(join(inputsDir, `blob-${sizeLabel(size).replace(' ', '')}.bin`), size));
+      }
+      const filterName = (size: number): string => `filter-${sizeLabel(size).replace(' ', '')}.wasm`;
+      const filters: InputFile[] = [];
+      for (const size of config.filterSizes) {
+        filters.push(await makePaddedWasm(join(examplesDir, 'example-filter.wasm'), join(inputsDir, filterName(size)), size));
+      }
+      // Ten different filters (different bytes, so ten different blobs) for the one-command pull.
+      const manyDir = join(inputsDir, 'many');
+      await mkdir(manyDir);
+      const many: InputFile[] = [];
+      for (let i = 0; i < config.manyFilters; i++) {
+        await mkdir(join(manyDir, String(i)));
+        many.push(await makePaddedWasm(join(examplesDir, 'example-filter.wasm'), join(manyDir, String(i), 'filter.wasm'), 100 * 1024));
+      }
 
-    registry = await startDistribution({ mode: 'plain' });
-    const env: T.BenchEnv = {
-      host: registry.host,
-      base: registry.url,
-      binPath: process.env.BENCH_BIN ?? binPath,
-      node: nodes[0]!.path,
-      work,
-      wasmOciEnv,
-      skopeoEnv: baseEnv,
-      timeoutMs: 15 * 60_000,
-    };
-    process.stderr.write(`Distribution at ${registry.url}\n`);
+      registry = await startDistribution({ mode: 'plain' });
+      const env: T.BenchEnv = {
+        host: registry.host,
+        base: registry.url,
+        binPath: process.env.BENCH_BIN ?? binPath,
+        node: nodes[0]!.path,
+        work,
+        wasmOciEnv,
+        skopeoEnv: baseEnv,
+        timeoutMs: 15 * 60_000,
+      };
+      process.stderr.write(`Distribution at ${registry.url}\n`);
 
-    // Layouts for skopeo to push from (built by wasm-oci; not measured).
-    const layouts = new Map<InputFile, string>();
-    await mkdir(join(work, 'layouts'), { recursive: true });
-    for (const [i, b] of [...blobs, ...filters, ...many].entries()) {
-      const layout = join(work, 'layouts', String(i));
-      await T.buildLayout(env, layout, b, blobs.includes(b) ? T.LAYER_TAR : undefined);
-      layouts.set(b, layout);
-    }
-    // One wasm-oci per Node version; named by version only when there are several.
-    const variants = nodes.map((n) => ({ name: nodes.length > 1 ? `wasm-oci@${n.label}` : 'wasm-oci', env: { ...env, node: n.path }, node: n }));
+      // Layouts for skopeo to push from (built by wasm-oci; not measured).
+      const layouts = new Map<InputFile, string>();
+      await mkdir(join(work, 'layouts'), { recursive: true });
+      for (const [i, b] of [...blobs, ...filters, ...many].entries()) {
+        const layout = join(work, 'layouts', String(i));
+        await T.buildLayout(env, layout, b, blobs.includes(b) ? T.LAYER_TAR : undefined);
+        layouts.set(b, layout);
+      }
+      // One wasm-oci per Node version; named by version only when there are several.
+      const variants = nodes.map((n) => ({ name: nodes.length > 1 ? `wasm-oci@${n.label}` : 'wasm-oci', env: { ...env, node: n.path }, node: n }));
 
-    const results: ScenarioResult[] = [];
-    results.push(await alternate('startup', 'start-up', undefined, config.startupRuns, variants.flatMap((v) => [
-      { name: v.name, run: () => T.wasmOciVersion(v.env) },
-      { name: bareNodeFor(v.name), run: () => T.nodeBare(v.env) },
-    ])));
+      results.push(await alternate('startup', 'start-up', undefined, config.startupRuns, variants.flatMap((v) => [
+        { name: v.name, run: () => T.wasmOciVersion(v.env) },
+        { name: bareNodeFor(v.name), run: () => T.nodeBare(v.env) },
+      ])));
 
-    // Every push runs before any pull is seeded: skopeo's blob-info cache learns repositories
-    // from pulls too, and would mount from them (see registry-http.ts).
-    const repo = (what: string, tool: string, i: number): string => `bench/${what}-${tool}-${runId}-${i}`;
-    for (const f of filters) {
-      const fl = sizeLabel(f.size).replace(' ', '').toLowerCase();
-      results.push(await alternate('filter-push', `push ${sizeLabel(f.size)} filter (solo)`, f.size, config.runs, [
-        ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPush(v.env, repo(`filter${fl}`, v.name, i), f) })),
-        { name: 'skopeo', run: (i: number) => T.skopeoPush(env, repo(`filter${fl}`, 'skopeo', i), layouts.get(f)!, f) },
+      // Every push runs before any pull is seeded: skopeo's blob-info cache learns repositories
+      // from pulls too, and would mount from them (see registry-http.ts).
+      const repo = (what: string, tool: string, i: number): string => `bench/${what}-${tool}-${runId}-${i}`;
+      for (const f of filters) {
+        const fl = sizeLabel(f.size).replace(' ', '').toLowerCase();
+        results.push(await alternate('filter-push', `push ${sizeLabel(f.size)} filter (solo)`, f.size, config.runs, [
+          ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPush(v.env, repo(`filter${fl}`, v.name, i), f) })),
+          { name: 'skopeo', run: (i: number) => T.skopeoPush(env, repo(`filter${fl}`, 'skopeo', i), layouts.get(f)!, f) },
+        ]));
+      }
+      for (const b of blobs) {
+        const label = sizeLabel(b.size).replace(' ', '');
+        const rl = label.toLowerCase();
+        const n = b.size >= 1024 ** 3 ? config.runsLarge : config.runs;
+        results.push(await alternate('push', `push ${sizeLabel(b.size)}`, b.size, n, [
+          ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPush(v.env, repo(`push${rl}`, v.name, i), b, T.LAYER_TAR) })),
+          { name: 'skopeo', run: (i: number) => T.skopeoPush(env, repo(`push${rl}`, 'skopeo', i), layouts.get(b)!, b) },
+          { name: 'curl', run: (i: number) => T.curlPush(env, repo(`push${rl}`, 'curl', i), b) },
+        ]));
+      }
+      mounts = registry.requests().filter((r) => r.method === 'POST' && r.path.includes('mount=') && r.status === 201).length;
+
+      const src = (what: string): string => `bench/src-${what}-${runId}`;
+      for (const f of filters) {
+        const fl = `filter${sizeLabel(f.size).replace(' ', '').toLowerCase()}`;
+        await T.seedRepo(env, layouts.get(f)!, src(fl));
+        results.push(await alternate('filter-pull', `pull ${sizeLabel(f.size)} filter (solo)`, f.size, config.runs, [
+          ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPull(v.env, src(fl), f, filterName(f.size), i === 0) })),
+          { name: 'skopeo', run: (i: number) => T.skopeoPull(env, src(fl), f, i === 0) },
+        ]));
+      }
+      const manyRepos = many.map((_, i) => `bench/many-${runId}/f${i}`);
+      for (const [i, f] of many.entries()) await T.seedRepo(env, layouts.get(f)!, manyRepos[i]!);
+      results.push(await alternate('multi-pull', `pull ${many.length} filters of 100 KiB`, undefined, config.runs, [
+        ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPullMany(v.env, manyRepos, many, 'filter.wasm', i === 0) })),
+        { name: 'skopeo x10 parallel', run: (i: number) => T.skopeoPullParallel(env, manyRepos, many, i === 0) },
       ]));
-    }
-    for (const b of blobs) {
-      const label = sizeLabel(b.size).replace(' ', '');
-      const rl = label.toLowerCase();
-      const n = b.size >= 1024 ** 3 ? config.runsLarge : config.runs;
-      results.push(await alternate('push', `push ${sizeLabel(b.size)}`, b.size, n, [
-        ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPush(v.env, repo(`push${rl}`, v.name, i), b, T.LAYER_TAR) })),
-        { name: 'skopeo', run: (i: number) => T.skopeoPush(env, repo(`push${rl}`, 'skopeo', i), layouts.get(b)!, b) },
-        { name: 'curl', run: (i: number) => T.curlPush(env, repo(`push${rl}`, 'curl', i), b) },
-      ]));
-    }
-    const mounts = registry.requests().filter((r) => r.method === 'POST' && r.path.includes('mount=') && r.status === 201).length;
+      for (const b of blobs) {
+        const label = sizeLabel(b.size).replace(' ', '');
+        const rl = label.toLowerCase();
+        const n = b.size >= 1024 ** 3 ? config.runsLarge : config.runs;
+        await T.seedRepo(env, layouts.get(b)!, src(rl));
+        results.push(await alternate('pull', `pull ${sizeLabel(b.size)}`, b.size, n, [
+          ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPull(v.env, src(rl), b, `blob-${label}.bin`, i === 0) })),
+          { name: 'skopeo', run: (i: number) => T.skopeoPull(env, src(rl), b, i === 0) },
+          { name: 'curl', run: (i: number) => T.curlPull(env, src(rl), b, i === 0) },
+        ]));
+      }
 
-    const src = (what: string): string => `bench/src-${what}-${runId}`;
-    for (const f of filters) {
-      const fl = `filter${sizeLabel(f.size).replace(' ', '').toLowerCase()}`;
-      await T.seedRepo(env, layouts.get(f)!, src(fl));
-      results.push(await alternate('filter-pull', `pull ${sizeLabel(f.size)} filter (solo)`, f.size, config.runs, [
-        ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPull(v.env, src(fl), f, filterName(f.size), i === 0) })),
-        { name: 'skopeo', run: (i: number) => T.skopeoPull(env, src(fl), f, i === 0) },
-      ]));
+      const largest = config.sizes[config.sizes.length - 1]!;
+      targets = evaluateTargets(results, largest);
     }
-    const manyRepos = many.map((_, i) => `bench/many-${runId}/f${i}`);
-    for (const [i, f] of many.entries()) await T.seedRepo(env, layouts.get(f)!, manyRepos[i]!);
-    results.push(await alternate('multi-pull', `pull ${many.length} filters of 100 KiB`, undefined, config.runs, [
-      ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPullMany(v.env, manyRepos, many, 'filter.wasm', i === 0) })),
-      { name: 'skopeo x10 parallel', run: (i: number) => T.skopeoPullParallel(env, manyRepos, many, i === 0) },
-    ]));
-    for (const b of blobs) {
-      const label = sizeLabel(b.size).replace(' ', '');
-      const rl = label.toLowerCase();
-      const n = b.size >= 1024 ** 3 ? config.runsLarge : config.runs;
-      await T.seedRepo(env, layouts.get(b)!, src(rl));
-      results.push(await alternate('pull', `pull ${sizeLabel(b.size)}`, b.size, n, [
-        ...variants.map((v) => ({ name: v.name, run: (i: number) => T.wasmOciPull(v.env, src(rl), b, `blob-${label}.bin`, i === 0) })),
-        { name: 'skopeo', run: (i: number) => T.skopeoPull(env, src(rl), b, i === 0) },
-        { name: 'curl', run: (i: number) => T.curlPull(env, src(rl), b, i === 0) },
-      ]));
+    let agent: AgentBenchResult | undefined;
+    if (config.parts.has('agent')) {
+      process.stderr.write('agent part (bench/agent.ts)\n');
+      agent = await runAgentBench(
+        { binPath: process.env.BENCH_BIN ?? binPath, node: nodes[0]!.path, nodeVersion: nodes[0]!.version, work, env: wasmOciEnv },
+        config.agent,
+        (s) => process.stderr.write(s),
+      );
     }
-
-    const largest = config.sizes[config.sizes.length - 1]!;
-    const targets = evaluateTargets(results, largest);
     const versions = {
       node: nodes.map((n) => n.version).join(', '),
       wasmOci: JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')).version as string,
@@ -302,28 +346,32 @@ async function main(): Promise<number> {
       '',
       `wasm-oci benchmark, ${started.toISOString()}; ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory} RAM; load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1m.after.toFixed(1)} after`,
       `node ${versions.node}; ${versions.skopeo}; ${versions.curl.split(' ').slice(0, 2).join(' ')}; ${versions.distribution}`,
-      `runs: ${config.runs} per tool (${config.runsLarge} at 1 GiB), ${config.startupRuns} start-ups; tools alternate; curl push = POST + monolithic PUT (two processes)`,
-      '',
-      formatTable(results),
-      '',
-      'Targets (DESIGN.md section 6):',
-      formatTargets(targets),
-      ...(mounts ? ['', `WARNING: ${mounts} cross-repository mounts succeeded; skopeo push times are not uploads`] : []),
+      ...(config.parts.has('transfer') ? [
+        `runs: ${config.runs} per tool (${config.runsLarge} at 1 GiB), ${config.startupRuns} start-ups; tools alternate; curl push = POST + monolithic PUT (two processes)`,
+        '',
+        formatTable(results),
+        '',
+        'Targets (DESIGN.md section 6):',
+        formatTargets(targets),
+        ...(mounts ? ['', `WARNING: ${mounts} cross-repository mounts succeeded; skopeo push times are not uploads`] : []),
+      ] : []),
+      ...(agent ? ['', formatAgentBench(agent)] : []),
       '',
     ].join('\n');
     process.stdout.write(out);
 
     const resultsDir = join(repoRoot, 'bench', 'results');
     await mkdir(resultsDir, { recursive: true });
-    const file = join(resultsDir, `bench-${stamp(started)}.json`);
+    const file = join(resultsDir, `bench-${config.parts.has('transfer') ? '' : 'agent-'}${stamp(started)}.json`);
     await writeFile(file, JSON.stringify({
       date: started.toISOString(),
       machine,
       versions,
-      config: { ...config, nodes: nodes.map((n) => ({ version: n.version, path: n.path })), bin: env.binPath, curlPush: 'POST + monolithic PUT, both timed', crossRepoMounts: mounts },
+      config: { ...config, parts: [...config.parts], nodes: nodes.map((n) => ({ version: n.version, path: n.path })), bin: process.env.BENCH_BIN ?? binPath, curlPush: 'POST + monolithic PUT, both timed', crossRepoMounts: mounts },
       scenarios: results.map((s) => ({ ...s, tools: s.tools.map((t) => ({ ...t, summary: t.samples.length ? summarize(t.samples) : undefined })) })),
       targets,
       markdown: formatMarkdown(results),
+      ...(agent ? { agent } : {}),
     }, null, 2) + '\n');
     process.stdout.write(`results written to ${file}\n`);
     const failedTool = results.some((s) => s.tools.some((t) => t.error));

@@ -110,6 +110,8 @@ test('render agent: hostPath, mounts, probes, resources and a pod with no privil
   assert.equal(c.readinessProbe.httpGet.path, '/readyz');
   assert.equal(c.ports.find((p: Any) => p.name === c.livenessProbe.httpGet.port).containerPort, 9090);
   assert.deepEqual(c.resources, { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } });
+  // The V8 setting the agent benchmark measures with (bench/agent.ts): given at start, through the environment.
+  assert.deepEqual(c.env, [{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' }]);
 
   const sc = c.securityContext;
   assert.equal(sc.readOnlyRootFilesystem, true);
