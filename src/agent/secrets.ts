@@ -18,8 +18,9 @@ export function pullSecretPath(secretsDir: string, name: string): string {
  * The credentials of one mounted pull secret: only its `auths` entries, matched by host as docker
  * matches config keys, and nothing for any other registry (no helpers, no credsStore, no other
  * config file: a Secret names its registries, and its password goes to those alone). The file is
- * read on every lookup, so a rotated Secret (kubelet swaps its `..data` like a ConfigMap's) is used
- * at the next token request without a restart. A missing or broken file fails the filter's sync
+ * read on every lookup, and the auth layer looks up again once a credential is refused
+ * (src/registry/auth.ts), so a rotated Secret (kubelet swaps its `..data` like a ConfigMap's) is
+ * used from the first refusal of the old one on, without a restart. A missing or broken file fails the filter's sync
  * with a message that names the Secret but never quotes the file.
  */
 export function pullSecretCredentials(secretsDir: string | undefined, name: string): CredentialFunc {

@@ -1,4 +1,4 @@
-import { WasmOciError } from '../errors.js';
+import { WasmOciError, isWasmOciError } from '../errors.js';
 import { type Credential, type CredentialFunc, isEmptyCredential } from '../credentials/types.js';
 import { LIMITS } from '../oci/media-types.js';
 import { checkCredentialChannel, checkTokenRealm, checkTokenRealmAddresses, type HostLookup } from './auth-policy.js';
@@ -186,7 +186,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return token;
   }
 
-  return {
+  const client: AuthClient = {
     cache,
     async request(req: AuthRequest): Promise<AuthResponse> {
       const url = new URL(String(req.url));
@@ -287,4 +287,21 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       return { ...res, auth: state };
     },
   };
+
+  // A request that ends refused (401 from the registry, 401/403 from its token server) forgets the
+  // credential it read, so the next one reads the source again: a long-lived client (the node
+  // agent) then picks up a rotated pull secret or a new login, instead of offering the refused
+  // password until it restarts.
+  const attempt = client.request.bind(client);
+  client.request = async (req) => {
+    try {
+      const res = await attempt(req);
+      if (res.status === 401) credential = undefined;
+      return res;
+    } catch (err) {
+      if (isWasmOciError(err, 'E_AUTH')) credential = undefined;
+      throw err;
+    }
+  };
+  return client;
 }

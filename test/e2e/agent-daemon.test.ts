@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { metricValue, startAgent, waitFor, type AgentProcess } from '../helpers/agent-process.js';
 import { runCli } from '../helpers/cli.js';
 import { startDistribution, type RunningRegistry } from '../helpers/distribution.js';
@@ -25,11 +27,11 @@ async function makeModule(extraBytes = 1000): Promise<Buffer> {
 }
 
 /** Pushes `module` as REPO:TAG with wasm-oci push; resolves to the manifest digest. */
-async function pushModule(reg: RunningRegistry, dir: string, ref: string, module: Buffer, extra: string[] = []): Promise<string> {
+async function pushModule(reg: RunningRegistry, dir: string, ref: string, module: Buffer, password = reg.password): Promise<string> {
   const file = join(dir, `push-${randomBytes(4).toString('hex')}.wasm`);
   await writeFile(file, module);
-  const auth = reg.username !== undefined ? ['-u', reg.username, '-p', reg.password!] : [];
-  const r = await runCli(['push', ...(reg.tls ? ['--ca-file', reg.caFile!] : ['--plain-http']), ...auth, ...extra, '--format', 'json', `${reg.host}/${ref}`, file], { cwd: dir });
+  const auth = reg.username !== undefined ? ['-u', reg.username, '-p', password!] : [];
+  const r = await runCli(['push', ...(reg.tls ? ['--ca-file', reg.caFile!] : ['--plain-http']), ...auth, '--format', 'json', `${reg.host}/${ref}`, file], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   return (JSON.parse(r.stdout) as { digest: string }).digest;
 }
@@ -427,5 +429,41 @@ test('agent daemon, SIGHUP: re-reads a config no watch can see; one that does no
     (await readdir(out)).sort().join(',') === '.wasm-oci-agent-state.json,two.wasm' && (await fileDigest(join(out, 'two.wasm'))) === sha256(two));
   assert.equal(metricValue(await metrics(), 'wasm_oci_agent_config_last_reload_successful'), 1);
   assert.equal((agent.stderr().match(/INFO SIGHUP: re-reading the config/g) ?? []).length, 2);
+  assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+});
+
+test('agent daemon, pull secret rotated with the registry\'s password: the agent reads the new secret by itself, no restart', async (t) => {
+  const oldPassword = testPassword('old');
+  const newPassword = testPassword('new');
+  const reg = await startDistribution({ mode: 'tls-htpasswd', username: 'puller', password: oldPassword, t });
+  const dir = await makeTempDir(t);
+  const [first, second] = await Promise.all([makeModule(), makeModule()]);
+  await pushModule(reg, dir, 'private/f:v1', first);
+  const secret = join(dir, 'secrets', 'regcred');
+  await mkdir(secret, { recursive: true });
+  const project = (password: string): Promise<string | undefined> => atomicWriterProject(secret, {
+    '.dockerconfigjson': JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`puller:${password}`).toString('base64') } } }),
+  });
+  await project(oldPassword);
+  const config = join(dir, 'filters.yaml');
+  await writeFile(config, filtersYaml([{ name: 'private', image: `${reg.host}/private/f:v1`, pullSecret: 'regcred' }]));
+  const out = join(dir, 'out');
+  const file = join(out, 'private.wasm');
+  const agent = await startAgent(['--config', config, '--output', out, '--interval', '1s', '--max-backoff', '2s', '--ca-file', reg.caFile!, '--pull-secrets', join(dir, 'secrets'), '--listen', '127.0.0.1:0'], { t });
+  await readyz(agent, 200, 'in place with the old password');
+
+  // The registry's password changes (its htpasswd file rewritten, the registry restarted).
+  await reg.halt();
+  const { stdout } = await promisify(execFile)('htpasswd', ['-Bbn', 'puller', newPassword]);
+  await writeFile(join(reg.dataDir, 'htpasswd'), stdout);
+  await reg.restart();
+  assert.match(await readyz(agent, 503, 'the old password refused'), /private: E_AUTH: /);
+  assert.deepEqual(await readFile(file), first, 'the file in place stays');
+
+  // kubelet projects the rotated Secret; the tag moves, pushed with the new password.
+  await project(newPassword);
+  await pushModule(reg, dir, 'private/f:v1', second, newPassword);
+  await waitFor('the new version in place, pulled with the rotated secret', async () => (await fileDigest(file)) === sha256(second));
+  assert.match(await readyz(agent, 200, 'in place with the new password'), /1 filter in place/);
   assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
 });

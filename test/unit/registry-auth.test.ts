@@ -225,3 +225,35 @@ test('bearer: forceOAuth2 sends username/password as an OAuth2 password grant; a
   assert.deepEqual(await given.tags(), ['t']);
   assert.equal(srv.requests.filter((r) => r.url === '/token').length, before, 'no token request for a registry token');
 });
+
+test('a refused credential is forgotten: the next request reads the source again (a rotated pull secret), one that works is read once', async (t) => {
+  // Basic: the registry's password changes from `old` to `new`, then the source does.
+  let password = 'old';
+  const srv = await startTestServer(t, (req, res) => {
+    if (req.headers.authorization === basic('bob', password)) return res.writeHead(200).end('{"tags":["x"]}');
+    return res.writeHead(401, { 'www-authenticate': 'Basic realm="Registry"' }).end();
+  });
+  let source = 'old';
+  let reads = 0;
+  const repo = createRepository({ registry: srv.host, repository: 'a', plainHttp: true, credentials: async () => { reads++; return { username: 'bob', password: source }; }, clock: fakeClock() });
+  t.after(() => repo.close());
+  assert.deepEqual(await repo.tags(), ['x']);
+  assert.deepEqual(await repo.tags(), ['x']);
+  assert.equal(reads, 1, 'a credential that works is read once');
+  password = 'new';
+  await assert.rejects(repo.tags(), isCode('E_AUTH', /rejected/));
+  source = 'new';
+  assert.deepEqual(await repo.tags(), ['x'], 'the rotated credential is read and used');
+  assert.equal(reads, 2);
+
+  // Bearer: the token server refuses the old password; the source then has the new one.
+  const tokens = await tokenRegistry(t, { user: 'alice', password: 'new', need: () => ['repository:a:pull'] });
+  let tokenSource = 'old';
+  let tokenReads = 0;
+  const bearer = createRepository({ registry: tokens.srv.host, repository: 'a', plainHttp: true, credentials: async () => { tokenReads++; return { username: 'alice', password: tokenSource }; }, clock: fakeClock() });
+  t.after(() => bearer.close());
+  await assert.rejects(bearer.tags(), isCode('E_AUTH', /rejected the credentials/));
+  tokenSource = 'new';
+  assert.deepEqual(await bearer.tags(), ['v1']);
+  assert.equal(tokenReads, 2);
+});
