@@ -5,7 +5,9 @@
  *   order: a Docker v2 manifest takes the Docker path only; otherwise the "compat" variant is tried,
  *   then the "oci" variant; the fetched binary must start with the Wasm magic.
  * - wasme: wasme and Alibaba Cloud Service Mesh, which take the layer of the module media type.
- * - cncf: the CNCF TAG Runtime Wasm OCI artifact (wkg, runwasi, containerd).
+ * - cncf: the CNCF TAG Runtime Wasm OCI artifact as wasm-pkg-client and wkg read it (verdict-cncf.ts).
+ * - runwasi: containerd's Wasm shims (verdict-runwasi.ts).
+ * - wasme's rules are in verdict-wasme.ts.
  * - proxy-wasm: the module itself, as Envoy's proxy-wasm host would load it.
  *
  * When `module` is absent only what the manifest and config tell is judged, except for proxy-wasm,
@@ -17,17 +19,19 @@ import { LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
 import type { ImageManifest } from '../oci/types.js';
 import { inspectWasm } from './inspect.js';
 import { checkProxyWasm } from './proxy-wasm.js';
+import { cncfVerdict } from './verdict-cncf.js';
+import { runwasiVerdict } from './verdict-runwasi.js';
 import { parseWasmeRuntimeConfig, wasmeConfigIndex, wasmeDeployNote } from './verdict-wasme.js';
 import type { WasmInfo } from './types.js';
 import { istioVerdictFromRead, type IstioJudgement } from './verdict-istio.js';
 import type { LinkCheckResult } from './link-check.js';
 
-export type Consumer = 'istio' | 'wasme' | 'cncf' | 'proxy-wasm';
+export type Consumer = 'istio' | 'wasme' | 'cncf' | 'runwasi' | 'proxy-wasm';
 
 export interface ConsumerVerdict {
   consumer: Consumer;
   ok: boolean;
-  /** Istio: 'docker' | 'compat' | 'oci'; cncf: the config's os; proxy-wasm: the ABI version. */
+  /** Istio: 'docker' | 'compat' | 'oci'; cncf: the config's os (wasip1 only for a module that imports WASI); runwasi: what it runs; proxy-wasm: the ABI version. */
   variant?: string;
   /** Why the consumer would refuse it; empty when ok. */
   reasons: string[];
@@ -88,10 +92,12 @@ export function evaluateConsumers(input: VerdictInput): ConsumerVerdict[] {
   // sha256 they were given, so corrupt content is refused before any other rule applies.
   const corrupt = input.module?.integrityError;
   if (corrupt !== undefined) {
-    return (['istio', 'wasme', 'cncf', 'proxy-wasm'] as const).map((consumer) => ({ consumer, ok: false, reasons: [corrupt] }));
+    return (['istio', 'wasme', 'cncf', 'runwasi', 'proxy-wasm'] as const).map((consumer) => ({ consumer, ok: false, reasons: [corrupt] }));
   }
   const istio = input.istio !== undefined ? istioVerdictFromRead(input.istio) : istioVerdict(input, module);
-  const verdicts = [istio, wasmeVerdict(input, module), cncfVerdict(input, module), proxyWasmVerdict(module, input.proxyWasmLink)];
+  const cncf = cncfVerdict({ manifest: input.manifest, ...(input.config !== undefined ? { config: input.config } : {}), ...(module !== undefined ? { module } : {}) });
+  const runwasi = runwasiVerdict({ manifest: input.manifest, ...(input.config !== undefined ? { config: input.config } : {}), ...(module !== undefined ? { module } : {}) });
+  const verdicts = [istio, wasmeVerdict(input, module), cncf, runwasi, proxyWasmVerdict(module, input.proxyWasmLink)];
   const targets = targetedConsumers(input, module);
   for (const v of verdicts) v.targeted = targets.has(v.consumer);
   return verdicts;
@@ -100,8 +106,9 @@ export function evaluateConsumers(input: VerdictInput): ConsumerVerdict[] {
 /**
  * Which consumers the artifact is made for (what `inspect --strict` gates on): Istio and wasme
  * when it carries their formats (the Solo config or module layer; Istio also a tar+gzip image),
- * CNCF when it carries the CNCF config or an application/wasm layer, and Envoy's proxy-wasm host
- * whenever the module is a proxy-wasm filter (an ABI export or proxy_* imports).
+ * CNCF when it carries the CNCF config or an application/wasm layer (runwasi too, unless the module
+ * is a proxy-wasm filter), and Envoy's proxy-wasm host whenever the module is a proxy-wasm filter
+ * (an ABI export or proxy_* imports).
  */
 function targetedConsumers(input: VerdictInput, module: ResolvedModule | undefined): Set<Consumer> {
   const { manifest } = input;
@@ -111,8 +118,13 @@ function targetedConsumers(input: VerdictInput, module: ResolvedModule | undefin
   const image = ([MEDIA_TYPES.ociLayerTarGzip, MEDIA_TYPES.dockerLayerTarGzip] as string[]).includes(layerTypes[layerTypes.length - 1] ?? '');
   if (solo || image) out.add('istio');
   if (solo) out.add('wasme');
-  if (manifest.config.mediaType === MEDIA_TYPES.cncfWasmConfig || layerTypes.includes(MEDIA_TYPES.cncfWasmLayer)) out.add('cncf');
-  if (module?.info?.proxyWasm !== undefined || input.proxyWasmLink?.abiVersion !== undefined) out.add('proxy-wasm');
+  const filter = module?.info?.proxyWasm !== undefined || input.proxyWasmLink?.abiVersion !== undefined;
+  if (manifest.config.mediaType === MEDIA_TYPES.cncfWasmConfig || layerTypes.includes(MEDIA_TYPES.cncfWasmLayer)) {
+    out.add('cncf');
+    // A proxy-wasm filter in the CNCF format is made for Envoy (and wkg), not for containerd to run.
+    if (!filter) out.add('runwasi');
+  }
+  if (filter) out.add('proxy-wasm');
   return out;
 }
 
@@ -236,58 +248,6 @@ function wasmeVerdict(input: VerdictInput, module: ResolvedModule | undefined): 
   if (verdict.ok && refusedOnEveryIstio) verdict.summary = 'loads it (`wasme deploy istio` only with --ignore-version-check)';
   if (notes.length > 0) verdict.notes = notes;
   return verdict;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// CNCF TAG Runtime
-
-function cncfVerdict(input: VerdictInput, module: ResolvedModule | undefined): ConsumerVerdict {
-  const { manifest } = input;
-  const reasons: string[] = [];
-  if (manifest.config.mediaType !== MEDIA_TYPES.cncfWasmConfig) {
-    reasons.push(`config media type is ${manifest.config.mediaType}, not ${MEDIA_TYPES.cncfWasmConfig}`);
-  }
-  const wasmLayers = manifest.layers.filter((l) => l.mediaType === MEDIA_TYPES.cncfWasmLayer).length;
-  if (manifest.layers.length !== 1 || wasmLayers !== 1) {
-    reasons.push(
-      `has ${manifest.layers.length} layer(s), ${wasmLayers} of type ${MEDIA_TYPES.cncfWasmLayer}; exactly one ${MEDIA_TYPES.cncfWasmLayer} layer is required`,
-    );
-  }
-
-  let os: string | undefined;
-  if (manifest.config.mediaType === MEDIA_TYPES.cncfWasmConfig && input.config !== undefined) {
-    const config = parseJsonObject(input.config);
-    if (config === undefined) {
-      reasons.push('config is not a JSON object');
-    } else {
-      if (config.architecture !== 'wasm') reasons.push(`config architecture is ${JSON.stringify(config.architecture)}, not "wasm"`);
-      if (config.os === 'wasip1' || config.os === 'wasip2') os = config.os;
-      else reasons.push(`config os is ${JSON.stringify(config.os)}, not "wasip1" or "wasip2"`);
-      const digests = config.layerDigests;
-      const expected = manifest.layers.map((l) => l.digest);
-      if (!Array.isArray(digests) || digests.length !== expected.length || digests.some((d, i) => d !== expected[i])) {
-        reasons.push('config layerDigests do not list the layer digests of the manifest');
-      }
-    }
-  }
-
-  const kind = module?.info?.kind;
-  if (os === 'wasip2' && kind === 'module') reasons.push('config os is wasip2 but the layer is a core module, not a component');
-  if (os === 'wasip1' && kind === 'component') reasons.push('config os is wasip1 but the layer is a component');
-  if (module?.inspectError !== undefined) reasons.push(module.inspectError);
-
-  const verdict: ConsumerVerdict = { consumer: 'cncf', ok: reasons.length === 0, reasons };
-  if (os !== undefined) verdict.variant = os;
-  return verdict;
-}
-
-function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const doc: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ interface Row {
   istio: Expect;
   wasme?: Expect;
   cncf?: Expect;
+  runwasi?: Expect;
   proxyWasm?: Expect;
 }
 
@@ -91,6 +92,7 @@ async function checkTable(t: TestContext, rows: Row[]): Promise<void> {
       check(row, 'istio', row.istio, verdicts.istio);
       check(row, 'wasme', row.wasme, verdicts.wasme);
       check(row, 'cncf', row.cncf, verdicts.cncf);
+      check(row, 'runwasi', row.runwasi, verdicts.runwasi);
       check(row, 'proxy-wasm', row.proxyWasm, verdicts['proxy-wasm']);
     });
   }
@@ -202,7 +204,10 @@ test('verdict table: artifacts pushed by wasm-oci (each profile), by the seed or
       ref: `${h}/wasm-oci/cncf:v1`,
       istio: no(`could not parse as compat variant: invalid media type ${T.wasm}`, 'could not parse as oci variant: number of layers must be 2 but got 1'),
       wasme: no(NO_SOLO_LAYER),
-      cncf: yes('wasip1'),
+      // No variant: the config's os wasip1 is rust-oci-wasm's value for any core module, and the
+      // filter imports no WASI (asserted below). runwasi would link it with WASI only.
+      cncf: yes(),
+      runwasi: no("runwasi's Wasmtime links a core module with wasi_snapshot_preview1 only", 'exports no _start'),
       proxyWasm: yes('ABI 0.2.1'),
     },
     {
@@ -228,6 +233,9 @@ test('verdict table: artifacts pushed by wasm-oci (each profile), by the seed or
       proxyWasm: yes('ABI 0.2.1'),
     },
   ]);
+  const cncf = (await inspectVerdicts(`${h}/wasm-oci/cncf:v1`)).verdicts.cncf as Verdict & { notes?: string[] };
+  assert.equal(cncf.variant, undefined, 'never wasip1 for a module that imports no WASI');
+  assert.match(cncf.notes?.join('\n') ?? '', /the module imports no WASI \(its imports are from env\), so it is not a WASI program/);
 });
 
 test('verdict table: artifacts skopeo copied from layouts built by hand (Docker v2, wasm-to-oci, malformed variants)', async (t) => {

@@ -243,3 +243,85 @@ test('wasme deploy istio: abiVersions v0.2.1 are Gloo-only in its ABI registry; 
     assert.equal(wasme.summary, summary, String(abiVersions));
   }
 });
+
+// ---------------------------------------------------------------------------------------------------
+// CNCF: wasm-pkg-client and wkg through rust-oci-wasm (src/client.rs, src/config.rs); runwasi
+// (crates/containerd-shim-wasm/src/containerd/client.rs load_modules, shim.rs, containerd-shim-wasmtime
+// instance.rs execute_module)
+
+const plainWasi = await buildWat('plain-wasi');
+const gojs = await buildWat('plain-gojs');
+const cncfConfig = (layer: Uint8Array, extra: Record<string, unknown> = {}) =>
+  hblob(MT.cncfConfig, JSON.stringify({ created: '2024-05-01T12:00:00Z', architecture: 'wasm', os: 'wasip1', layerDigests: [`sha256:${hex(layer)}`], ...extra }));
+
+test('CNCF: the artifact rust-oci-wasm writes for a WASI command: wkg and runwasi take it, wasip1 claimed', async (t) => {
+  const l = await layout(t);
+  await l.tag('v1', await l.manifest(cncfConfig(plainWasi), [hblob(MT.wasm, plainWasi, 'app.wasm')]));
+  const v = await verdictsOf(l.dir, 'v1');
+  assert.deepEqual([v.cncf!.ok, v.cncf!.variant, v.cncf!.reasons, v.cncf!.targeted], [true, 'wasip1', [], true]);
+  assert.deepEqual([v.runwasi!.ok, v.runwasi!.variant, v.runwasi!.reasons, v.runwasi!.targeted], [true, 'WASI preview 1 command', [], true]);
+});
+
+test('CNCF: wasm-pkg-client needs the manifest mediaType field and a WasmConfig with created', async (t) => {
+  const noField = await layout(t);
+  await noField.tag('v1', await noField.manifest(cncfConfig(plainWasi), [hblob(MT.wasm, plainWasi)], {}));
+  const a = await verdictsOf(noField.dir, 'v1');
+  assert.equal(a.cncf!.ok, false);
+  assert.deepEqual(a.cncf!.reasons, [`the manifest has no "mediaType" field: wasm-pkg-client (oci-wasm pull_manifest_and_config) needs "mediaType": "${MT.ociManifest}" in it`]);
+  assert.equal(a.runwasi!.ok, true, 'runwasi reads the manifest through containerd, not this field');
+
+  for (const [extra, reason] of [
+    [{ created: undefined }, 'missing field `created`'],
+    [{ created: 'yesterday' }, '`created` is "yesterday", not an RFC 3339 date-time'],
+    [{ layerDigests: undefined }, 'missing field `layerDigests`'],
+    [{ component: { exports: [] } }, '`component.imports` is missing or not a list of strings'],
+  ] as const) {
+    const l = await layout(t);
+    await l.tag('v1', await l.manifest(cncfConfig(plainWasi, extra), [hblob(MT.wasm, plainWasi)]));
+    const c = (await verdictsOf(l.dir, 'v1')).cncf!;
+    assert.equal(c.ok, false, reason);
+    assert.ok(c.reasons.includes(`wasm-pkg-client cannot read the config as oci-wasm's WasmConfig: ${reason}`), c.reasons.join('; '));
+  }
+  // serde ignores fields WasmConfig does not declare, and author may be null.
+  const extraFields = await layout(t);
+  await extraFields.tag('v1', await extraFields.manifest(cncfConfig(plainWasi, { author: null, 'x-note': 1 }), [hblob(MT.wasm, plainWasi)]));
+  assert.equal((await verdictsOf(extraFields.dir, 'v1')).cncf!.ok, true);
+});
+
+test('CNCF: never wasip1 for a module that imports no WASI (a proxy-wasm filter, Go js/wasm); runwasi refuses both, targeted only for the non-filter', async (t) => {
+  for (const [bytes, from, filter] of [[example, 'env', true], [gojs, 'gojs', false]] as const) {
+    const l = await layout(t);
+    await l.tag('v1', await l.manifest(cncfConfig(bytes), [hblob(MT.wasm, bytes)]));
+    const v = await verdictsOf(l.dir, 'v1');
+    assert.equal(v.cncf!.ok, true, from);
+    assert.equal(v.cncf!.variant, undefined, `${from}: no wasip1 claim`);
+    assert.deepEqual(v.cncf!.notes, [`config os is wasip1, as rust-oci-wasm writes it for any core module; the module imports no WASI (its imports are from ${from}), so it is not a WASI program`]);
+    assert.equal(v.runwasi!.ok, false, from);
+    assert.match(v.runwasi!.reasons.join('\n'), new RegExp(`the module imports ${from}\\.[^:]+: runwasi's Wasmtime links a core module with wasi_snapshot_preview1 only`));
+    assert.match(v.runwasi!.reasons.join('\n'), /exports no _start/);
+    // A filter in the CNCF format is made for Envoy: runwasi's refusal does not fail --strict.
+    assert.equal(v.runwasi!.targeted, !filter, from);
+    assert.equal(v['proxy-wasm']!.targeted, filter, from);
+  }
+});
+
+test('runwasi: the config architecture must be wasm (any config type) and a layer application/wasm or the component layer type', async (t) => {
+  const amd64 = await layout(t);
+  await amd64.tag('v1', await amd64.manifest(handImageConfig([], MT.ociConfig, { architecture: 'amd64', os: 'linux' }), [hblob(MT.wasm, plainWasi)]));
+  assert.deepEqual((await verdictsOf(amd64.dir, 'v1')).runwasi!.reasons, ['config architecture is "amd64": runwasi takes it for an ordinary container image ("manifest is not in WASM OCI image format")']);
+
+  const tgz = await handTarGzip([['plugin.wasm', plainWasi]]);
+  const tarOnly = await layout(t);
+  await tarOnly.tag('v1', await tarOnly.manifest(handImageConfig([tgz.diffId]), [hblob(MT.tarGzip, tgz.gz)]));
+  assert.match((await verdictsOf(tarOnly.dir, 'v1')).runwasi!.reasons.join('\n'), /^no layer of type application\/vnd\.bytecodealliance\.wasm\.component\.layer\.v0\+wasm or application\/wasm: runwasi finds no Wasm layer/);
+
+  // An OCI image config (not the CNCF one) with architecture wasm and an application/wasm layer: runwasi runs it, wkg does not take it.
+  const image = await layout(t);
+  await image.tag('v1', await image.manifest(handImageConfig([]), [hblob(MT.wasm, plainWasi)]));
+  const v = await verdictsOf(image.dir, 'v1');
+  assert.deepEqual([v.runwasi!.ok, v.cncf!.ok], [true, false]);
+
+  const noPlatform = await layout(t);
+  await noPlatform.tag('v1', await noPlatform.manifest(hblob('application/vnd.wasm.config.v1+json', '{}'), [hblob(MT.wasm, plainWasi)]));
+  assert.match((await verdictsOf(noPlatform.dir, 'v1')).runwasi!.reasons[0]!, /the config is not a platform/);
+});

@@ -95,7 +95,7 @@ function verdictsFor(bytes: Uint8Array): void {
     module: { bytes, size: bytes.length, layerIndex: 0, fileName: 'filter.wasm' },
     moduleSearched: true,
   });
-  assert.deepEqual(verdicts.map((v) => v.consumer).sort(), ['cncf', 'istio', 'proxy-wasm', 'wasme']);
+  assert.deepEqual(verdicts.map((v) => v.consumer).sort(), ['cncf', 'istio', 'proxy-wasm', 'runwasi', 'wasme']);
   for (const v of verdicts) assert.ok(v.ok || v.reasons.length > 0, `${v.consumer} refuses without saying why`);
 }
 

@@ -26,7 +26,7 @@ function manifest(config: Descriptor, layers: Descriptor[], mediaType: string | 
 }
 
 function byConsumer(verdicts: ConsumerVerdict[]): Record<string, ConsumerVerdict> {
-  assert.deepEqual(verdicts.map((v) => v.consumer), ['istio', 'wasme', 'cncf', 'proxy-wasm']);
+  assert.deepEqual(verdicts.map((v) => v.consumer), ['istio', 'wasme', 'cncf', 'runwasi', 'proxy-wasm']);
   // `targeted` (what inspect --strict gates on) is asserted in its own test below.
   return Object.fromEntries(verdicts.map(({ targeted: _t, ...v }) => [v.consumer, v]));
 }
@@ -227,7 +227,8 @@ test('wasme refuses a malformed runtime config', () => {
 });
 
 function cncfInput(configDoc: unknown, layers: Descriptor[], module?: VerdictInput['module']): VerdictInput {
-  const configBytes = new TextEncoder().encode(JSON.stringify(configDoc));
+  // oci-wasm's WasmConfig requires `created`; the cases here are about the other fields.
+  const configBytes = new TextEncoder().encode(JSON.stringify({ created: '2024-05-01T12:00:00Z', ...(configDoc as object) }));
   const input: VerdictInput = {
     manifestMediaType: MEDIA_TYPES.ociManifest,
     manifest: manifest(desc(MEDIA_TYPES.cncfWasmConfig, configBytes), layers),
@@ -241,7 +242,9 @@ test('cncf profile: config v0, exactly one application/wasm layer', () => {
   const layer = desc(MEDIA_TYPES.cncfWasmLayer, exampleBytes, 'example-filter.wasm');
   const module = { bytes: exampleBytes, size: exampleBytes.length, layerIndex: 0 };
   const v = byConsumer(evaluateConsumers(cncfInput({ architecture: 'wasm', os: 'wasip1', layerDigests: [layer.digest] }, [layer], module)));
-  assert.deepEqual(v.cncf, { consumer: 'cncf', ok: true, variant: 'wasip1', reasons: [] });
+  // The filter imports no WASI: os wasip1 is rust-oci-wasm's value for any core module, not a claim.
+  assert.deepEqual({ ...v.cncf, notes: undefined }, { consumer: 'cncf', ok: true, reasons: [], notes: undefined });
+  assert.deepEqual(v.cncf!.notes, ['config os is wasip1, as rust-oci-wasm writes it for any core module; the module imports no WASI (its imports are from env), so it is not a WASI program']);
   assert.equal(v.istio!.ok, false);
   assert.equal(v.wasme!.ok, false);
   assert.equal(v['proxy-wasm']!.ok, true, 'the same module is still a valid filter');

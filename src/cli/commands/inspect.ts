@@ -113,7 +113,8 @@ async function isLocalFile(path: string): Promise<boolean> {
 const CONSUMER_NAMES: Record<string, string> = {
   istio: 'Istio (WasmPlugin oci://)',
   wasme: 'wasme / Alibaba ASM',
-  cncf: 'CNCF runtimes (wkg, runwasi)',
+  cncf: 'CNCF (wkg, wasm-pkg-client)',
+  runwasi: 'runwasi (containerd)',
   'proxy-wasm': 'proxy-wasm (Envoy)',
 };
 
