@@ -153,3 +153,13 @@ test('--oci-layout-path PATH takes the layout from the flag and only the tag or 
   assert.equal(both.code, 2, both.stderr);
   assert.match(both.stderr, /cannot be used together/);
 });
+
+test('pull -T/--allow-path-traversal is refused with exit 7 and says why, before anything is fetched', async (t) => {
+  const out = await makeTempDir(t);
+  for (const flag of ['-T', '--allow-path-traversal']) {
+    const r = await runCli(['pull', flag, 'localhost:1/never:v1', '-o', out]);
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stderr, /never writes outside the output directory/);
+  }
+  assert.deepEqual(await readdir(out), []);
+});

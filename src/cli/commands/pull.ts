@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import { fromFsError, WasmOciError } from '../../errors.js';
@@ -20,6 +20,7 @@ interface PullFlags extends TargetFlags {
   includeSubject?: boolean;
   keepOldFiles?: boolean;
   config?: string;
+  allowPathTraversal?: boolean;
 }
 
 interface PullRequest {
@@ -83,6 +84,7 @@ export function pullCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('--module-size-limit <bytes>', 'largest module accepted, from any module layer or tar (default 268435456, Istio\'s 256 MiB)', (v) => positiveInt(v, '--module-size-limit'))
     .option('--include-subject', 'also pull the subject of the artifact (and its subject...) into the same directory, as oras')
     .option('-k, --keep-old-files', 'do not replace files that exist: fail (before writing anything) instead')
+    .addOption(new Option('-T, --allow-path-traversal', 'refused: wasm-oci never writes outside the output directory').hideHelp())
     .option('--config <path[:mediatype]>', 'also write the manifest config to PATH in the output directory (only if its media type is the one given)');
   addConcurrencyOption(addTargetOptions(cmd));
   cmd.addHelpText(
@@ -96,6 +98,12 @@ Examples:
   );
   cmd.action(async (references: string[], flags: PullFlags, self: Command) => {
     const ctx = getContext(self);
+    if (flags.allowPathTraversal) {
+      // oras pull -T sets the file store's AllowPathTraversalOnWrite; the one promise we keep without exception is not to.
+      throw new WasmOciError('E_UNSUPPORTED', '-T/--allow-path-traversal is not supported: wasm-oci never writes outside the output directory', {
+        hint: 'pull into the directory the files belong in (-o DIR); titles with ../ or absolute paths are refused',
+      });
+    }
     const requests = [...references.map(parsePullRequest), ...(flags.fromFile ? await readPullList(resolvePath(ctx.io.cwd, flags.fromFile)) : [])];
     if (requests.length === 0) throw new WasmOciError('E_USAGE', 'pull needs a reference (or --from-file LIST)');
     // oras and docker take `-` for stdout; pull writes a directory of files, so `-o -` would make a folder named "-".
