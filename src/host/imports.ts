@@ -188,11 +188,12 @@ export function hostImplementations(host: ProxyWasmHost): Map<string, HostImplem
       return WasmResult.Ok;
     },
     get_buffer_bytes: (type, start, length, ptrPtr, sizePtr) => {
-      // cpp-host exports.cc get_buffer_bytes: overflow is BadArgument, a read past the end is cut.
+      // cpp-host exports.cc get_buffer_bytes: a read past the end is cut, a start past the end
+      // reads nothing; nothing read writes 0 to both pointers and is Ok (copyOut does that for an
+      // empty slice). Its overflow check (start + length wrapping) cannot trip on 32-bit Words.
       const b = host.buffer(type);
       if (b === undefined) return WasmResult.NotFound;
-      if (start > b.length) return WasmResult.BadArgument;
-      m().copyOut(b.subarray(start, Math.min(b.length, start + length)), ptrPtr, sizePtr);
+      m().copyOut(start > b.length ? new Uint8Array(0) : b.subarray(start, Math.min(b.length, start + length)), ptrPtr, sizePtr);
       return WasmResult.Ok;
     },
     set_buffer_bytes: (type, start, length, dataPtr, dataSize) => {

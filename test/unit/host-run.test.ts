@@ -148,6 +148,25 @@ test('a body buffered across chunks (StopIterationAndBuffer) and rewritten at en
   assert.deepEqual(calls.map((c) => [c.args[1], c.args[2], c.status]), [[4, 0, 'StopIterationAndBuffer'], [8, 0, 'StopIterationAndBuffer'], [13, 1, 'Continue']]);
 });
 
+test('get_buffer_bytes from past the end answers Ok with an empty buffer (0 written to both pointers), as cpp-host does', async () => {
+  // proxy-wasm-cpp-host src/exports.cc get_buffer_bytes: start past the size means length 0, and
+  // length 0 writes 0 to ptr_ptr and size_ptr and returns Ok.
+  const bytes = await buildProxyWat({
+    imports: `${LOG}
+      (import "env" "proxy_get_buffer_bytes" (func $get (param i32 i32 i32 i32 i32) (result i32)))`,
+    body: `(data (i32.const 100) "empty")
+      (func (export "proxy_on_request_body") (param $ctx i32) (param $size i32) (param $eos i32) (result i32)
+        (i32.store (i32.const 200) (i32.const 77))
+        (i32.store (i32.const 204) (i32.const 77))
+        (if (i32.eqz (call $get (i32.const 0) (i32.const 100) (i32.const 10) (i32.const 200) (i32.const 204)))
+          (then (if (i32.eqz (i32.or (i32.load (i32.const 200)) (i32.load (i32.const 204))))
+            (then (drop (call $log (i32.const 2) (i32.const 100) (i32.const 5)))))))
+        (i32.const 0))`,
+  });
+  const report = await executeScenario(bytes, scenario({ request: { method: 'POST', path: '/', authority: 'a', body: ['short'] } }));
+  assert.deepEqual(report.logs.map((l) => l.message), ['empty']);
+});
+
 const HTTP_CALL_FILTER = (() => {
   const pairs = watPairs([[':method', 'GET'], [':path', '/check'], [':authority', 'auth']]);
   return {
