@@ -267,7 +267,9 @@ async function main(): Promise<number> {
 
       // Every push runs before any pull is seeded: skopeo's blob-info cache learns repositories
       // from pulls too, and would mount from them (see registry-http.ts).
-      const repo = (what: string, tool: string, i: number): string => `bench/${what}-${tool}-${runId}-${i}`;
+      // A tool's name goes into the repository name: `wasm-oci@node20` would make the reference a
+      // digest reference (`NAME@ALG:HEX`), so anything a repository path cannot hold becomes `-`.
+      const repo = (what: string, tool: string, i: number): string => `bench/${what}-${tool.replace(/[^a-z0-9._-]+/g, '-')}-${runId}-${i}`;
       for (const f of filters) {
         const fl = sizeLabel(f.size).replace(' ', '').toLowerCase();
         results.push(await alternate('filter-push', `push ${sizeLabel(f.size)} filter (solo)`, f.size, config.runs, [
