@@ -35,20 +35,37 @@ export const AGENT_CONFIG_KEY = 'filters.yaml';
 /**
  * V8 settings of the agent's Node, given at start (NODE_OPTIONS: a semi-space size set later
  * from inside the process has no effect). A 1 MiB semi-space keeps the young generation at
- * 2 MiB instead of growing to 32 MiB: about 10 MiB less RSS for a process that allocates little
- * and lives long (measured by `npm run bench -- agent`, bench/agent.ts, which runs the agent with
- * exactly this value); transfers are not slowed, the library collects the young generation every
- * 2 MiB moved anyway (src/content/gc-pacer.ts).
+ * 2 MiB instead of letting it grow to 32 MiB. `npm run bench -- agent` (bench/agent.ts, which runs
+ * the agent with exactly this value) measured 10 idle filters over 5 minutes at a peak RSS of
+ * 81.0 MiB with it and 115.0 MiB without (BENCH_AGENT_NODE_OPTIONS=, same machine, same day);
+ * CPU per idle interval 31 ms against 28 ms. Transfers are not slowed: the library collects the
+ * young generation every 2 MiB moved anyway (src/content/gc-pacer.ts).
  */
 export const AGENT_NODE_OPTIONS = '--max-semi-space-size=1';
 
 /**
- * Requests and limits. 64Mi/128Mi are the sizing the issue starts from, until `npm run bench`
- * (bench/run.ts, "agent" group) measures the agent's peak RSS with ten filters; see README.
+ * The agent's peak RSS as `npm run bench -- agent` measured it (bench/agent.ts; run recorded in
+ * bench/results/bench-agent-20261203-084021.json and the README): 81.0 MiB, VmHWM over the whole
+ * life of one agent with 10 tag filters of 1 MiB (start-up and first fetch included), 313 idle
+ * intervals, probed and scraped as this DaemonSet is, on Node 20.20.2 with AGENT_NODE_OPTIONS.
+ * Of that, 44 MiB are pages of the node binary (a bare `node` is 41 MiB there). Measure again
+ * and update this figure when the agent, its dependencies or the Node version change.
+ */
+export const AGENT_MEASURED_PEAK_RSS_MIB = 81;
+
+const roundUpMi = (mib: number): string => `${Math.ceil(mib / 8) * 8}Mi`;
+
+/**
+ * Requests and limits, sized from the measured peak: the memory request is the peak plus 25%
+ * (what the pod uses, for the scheduler), the limit twice the peak: room to fetch a module much
+ * larger than 1 MiB (the CLI's pull of 64 MiB peaks at 80 MiB, README "Performance"), for V8's
+ * heap to grow before a full collection, and for the page cache of the files written, which the
+ * kernel charges to the pod's memory cgroup. CPU: the bench measured 31 ms of CPU per interval
+ * of 10 HEADs, so at 30 s and 20 filters about 2 millicores; 10m covers the fetches as well.
  */
 export const AGENT_RESOURCES = {
-  requests: { cpu: '10m', memory: '64Mi' },
-  limits: { memory: '128Mi' },
+  requests: { cpu: '10m', memory: roundUpMi(AGENT_MEASURED_PEAK_RSS_MIB * 1.25) },
+  limits: { memory: roundUpMi(AGENT_MEASURED_PEAK_RSS_MIB * 2) },
 } as const;
 
 const DURATION_RE = /^[1-9][0-9]*(ms|s|m|h)$/;
