@@ -62,5 +62,9 @@ test('agent metrics: per filter ready, digests, failures, backoff, bytes and syn
   for (const name of ['wasm_oci_agent_filter_ready', 'wasm_oci_agent_filter_sync_failures_total', 'wasm_oci_agent_sync_duration_seconds_count']) {
     assert.ok(!text.split('\n').some((l) => l.startsWith(name) && l.includes('filter="a"')), `${name}: no series of the removed filter`);
   }
+  // b may have failed too while the registry was down; its next check (the registry is back) succeeds.
+  await h.advanceToNextCheck('b');
+  text = await scrape();
   assert.equal(metricValue(text, 'wasm_oci_agent_filter_ready', { filter: 'b' }), 1);
+  assert.equal(metricValue(text, 'wasm_oci_agent_ready'), 1);
 });
