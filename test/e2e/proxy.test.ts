@@ -1,8 +1,9 @@
 // HTTPS_PROXY / HTTP_PROXY / NO_PROXY against a real forward proxy (tinyproxy, Debian) and a real
 // Distribution, all on loopback. Like Go's client (oras, docker, skopeo), wasm-oci never sends
 // localhost or a loopback address through a proxy, so the registry is named
-// registry.wasm-oci.test: only the proxy resolves that name (to 127.0.0.1, in a mount namespace
-// of its own); a direct call reaches it with --resolve.
+// registry.wasm-oci.test: only the proxy resolves that name (tinyproxy hands it to an upstream
+// in the test helper that connects it to 127.0.0.1; no root needed); a direct call reaches it
+// with --resolve.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -12,13 +13,12 @@ import { runCli, type CliResult, type RunCliOptions } from '../helpers/cli.js';
 import { findFreePort, startDistribution, type RegistryMode, type RunningRegistry } from '../helpers/distribution.js';
 import { examplesDir } from '../helpers/paths.js';
 import { createSecretScan, testPassword } from '../helpers/secrets.js';
-import { canIsolateHosts, startTinyproxy } from '../helpers/tinyproxy.js';
+import { startTinyproxy } from '../helpers/tinyproxy.js';
 import { makeTempDir, type CleanupContext } from '../helpers/tmp.js';
 
 const PUSH_ARGS = ['--manifest-config', 'runtime-config.json:application/vnd.module.wasm.config.v1+json', 'example-filter.wasm:application/vnd.module.wasm.content.layer.v1+wasm'];
 const USER = 'alice';
 const NAME = 'registry.wasm-oci.test';
-const skip = (await canIsolateHosts()) ? false : 'needs a mount namespace (root) to give tinyproxy an /etc/hosts that knows the registry name';
 const scan = createSecretScan();
 
 interface Named extends RunningRegistry {
@@ -72,7 +72,7 @@ async function loginPushPull(t: CleanupContext, reg: Named, env: Record<string, 
   assert.equal(await sha(join(out, 'example-filter.wasm')), await sha(join(examplesDir, 'example-filter.wasm')));
 }
 
-test('HTTPS_PROXY: login, push and pull go through a CONNECT tunnel; the proxy logs the host:port and no credential', { skip }, async (t) => {
+test('HTTPS_PROXY: login, push and pull go through a CONNECT tunnel; the proxy logs the host:port and no credential', async (t) => {
   const reg = await registry(t, 'tls-htpasswd');
   const px = await proxy(t);
   const env = await userEnv(t, { HTTPS_PROXY: px.url });
@@ -93,7 +93,7 @@ test('HTTPS_PROXY: login, push and pull go through a CONNECT tunnel; the proxy l
   assert.equal(withoutProxy.code, 6, `only the proxy knows the name: the calls above went through it\n${withoutProxy.stderr}`);
 });
 
-test('https_proxy in lower case, and a token service reached through the proxy as well', { skip }, async (t) => {
+test('https_proxy in lower case, and a token service reached through the proxy as well', async (t) => {
   const reg = await registry(t, 'tls-token');
   const px = await proxy(t);
   const env = await userEnv(t, { https_proxy: px.url });
@@ -106,7 +106,7 @@ test('https_proxy in lower case, and a token service reached through the proxy a
   assert.deepEqual(scan.leaks(), []);
 });
 
-test('HTTP_PROXY: a plain-HTTP registry is reached with absolute-form requests; HTTPS_PROXY alone does not apply to it', { skip }, async (t) => {
+test('HTTP_PROXY: a plain-HTTP registry is reached with absolute-form requests; HTTPS_PROXY alone does not apply to it', async (t) => {
   const reg = await registry(t, 'plain-htpasswd');
   const px = await proxy(t);
   const env = await userEnv(t, { HTTP_PROXY: px.url });
@@ -125,7 +125,7 @@ test('HTTP_PROXY: a plain-HTTP registry is reached with absolute-form requests; 
   assert.equal(px.requests().length, before);
 });
 
-test('NO_PROXY bypasses the proxy (upper and lower case, a domain suffix, with a port, *); loopback never uses it', { skip }, async (t) => {
+test('NO_PROXY bypasses the proxy (upper and lower case, a domain suffix, with a port, *); loopback never uses it', async (t) => {
   const reg = await registry(t, 'tls');
   const px = await proxy(t);
   const ref = `${reg.named}/bypass/filter:v1`;
@@ -151,7 +151,7 @@ test('NO_PROXY bypasses the proxy (upper and lower case, a domain suffix, with a
   assert.equal(localhost.code, 0, `localhost is never proxied:\n${localhost.stderr}`);
 });
 
-test('a proxy that is down, refuses the tunnel, or wants credentials: clear errors with their exit codes', { skip }, async (t) => {
+test('a proxy that is down, refuses the tunnel, or wants credentials: clear errors with their exit codes', async (t) => {
   const reg = await registry(t, 'tls');
   const ref = `${reg.named}/refused/filter:v1`;
   const pushed = await cli(['push', ref, ...tls(reg), ...reg.direct, ...PUSH_ARGS], { env: await userEnv(t, {}), cwd: examplesDir });

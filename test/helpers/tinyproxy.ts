@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findFreePort } from './distribution.js';
@@ -8,9 +9,11 @@ import { makeTempDir, type CleanupContext } from './tmp.js';
 /**
  * A real forward proxy: tinyproxy from Debian (scripts/install-system-deps.sh), in the
  * foreground, on a free loopback port, logging every connection and request line at Info.
- * With `hosts`, it runs in a mount namespace of its own whose /etc/hosts maps those names
- * (to 127.0.0.1): the proxy resolves a registry's name that nothing else on the machine knows,
- * so every byte stays on loopback and the machine's files are untouched.
+ * With `hosts`, tinyproxy sends requests for those names (CONNECT and absolute-form alike) to an
+ * `Upstream http` next hop: a small forwarding proxy in this process whose only job is to connect
+ * those names to 127.0.0.1. So tinyproxy stays the proxy the client talks to, logs and judges
+ * (ConnectPort, BasicAuth), while a registry's name that nothing else on the machine knows still
+ * leads to loopback: no root, no mount namespace, no change to the machine's /etc/hosts.
  */
 
 export interface TinyproxyOptions {
@@ -19,7 +22,7 @@ export interface TinyproxyOptions {
   connectPorts?: number[];
   /** `BasicAuth USER PASSWORD`: the proxy answers 407 without them. */
   basicAuth?: { username: string; password: string };
-  /** Names the proxy resolves to 127.0.0.1 (needs a mount namespace: root, see canIsolateHosts). */
+  /** Names the proxy reaches at 127.0.0.1 (through its upstream, see startLoopbackResolver). */
   hosts?: string[];
 }
 
@@ -41,6 +44,7 @@ export interface RunningTinyproxy {
 
 export async function startTinyproxy(opts: TinyproxyOptions): Promise<RunningTinyproxy> {
   const dir = await makeTempDir(opts.t, 'wasm-oci-tinyproxy-');
+  const upstream = opts.hosts?.length ? await startLoopbackResolver(opts.t, opts.hosts) : undefined;
   for (let attempt = 0; ; attempt++) {
     const port = await findFreePort();
     const conf = [
@@ -53,18 +57,12 @@ export async function startTinyproxy(opts: TinyproxyOptions): Promise<RunningTin
       'DisableViaHeader Yes',
       ...(opts.connectPorts ?? []).map((p) => `ConnectPort ${p}`),
       ...(opts.basicAuth ? [`BasicAuth ${opts.basicAuth.username} ${opts.basicAuth.password}`] : []),
+      // tinyproxy.conf(5): "upstream type host:port "site_spec"", the last matching rule wins.
+      ...(upstream ? opts.hosts!.map((h) => `Upstream http 127.0.0.1:${upstream.port} "${h}"`) : []),
     ].join('\n');
     const file = join(dir, 'tinyproxy.conf');
     await writeFile(file, `${conf}\n`);
-    let child: ChildProcess;
-    if (opts.hosts?.length) {
-      const hostsFile = join(dir, 'hosts');
-      await writeFile(hostsFile, `127.0.0.1 localhost ${opts.hosts.join(' ')}\n`);
-      // unshare and sh exec in turn: the child's pid is tinyproxy's, so stop() signals it.
-      child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/hosts && exec tinyproxy -d -c "$2"', 'sh', hostsFile, file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    } else {
-      child = spawn('tinyproxy', ['-d', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    }
+    const child = spawn('tinyproxy', ['-d', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     let exited = false;
     const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
@@ -120,23 +118,45 @@ function canConnect(port: number): Promise<void> {
 }
 
 /**
- * Whether this process may run a program in a mount namespace with its own /etc/hosts (root,
- * and a kernel or sandbox that allows it). Tried once, on a scratch file.
+ * tinyproxy's next hop for `hosts`: an HTTP proxy that accepts CONNECT host:port and absolute-form
+ * requests for those names only and connects them to 127.0.0.1 on the same port; any other name
+ * gets 502. It resolves names, nothing more: what the client sent is what tinyproxy forwarded.
  */
-export async function canIsolateHosts(): Promise<boolean> {
-  const { execFile } = await import('node:child_process');
-  const { mkdtemp, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const dir = await mkdtemp(join(tmpdir(), 'wasm-oci-ns-'));
-  try {
-    const hosts = join(dir, 'hosts');
-    await writeFile(hosts, '127.0.0.1 localhost wasm-oci-ns-probe.test\n');
-    return await new Promise<boolean>((resolve) => {
-      execFile('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/hosts && getent hosts wasm-oci-ns-probe.test', 'sh', hosts], (err, stdout) => {
-        resolve(!err && stdout.includes('127.0.0.1'));
-      });
+async function startLoopbackResolver(t: CleanupContext, hosts: string[]): Promise<{ port: number }> {
+  const known = new Set(hosts.map((h) => h.toLowerCase()));
+  const target = (host: string, defaultPort: number): number | undefined => {
+    const u = new URL(`http://${host}`);
+    if (!known.has(u.hostname.toLowerCase())) return undefined;
+    return u.port ? Number(u.port) : defaultPort;
+  };
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    let url: URL;
+    try { url = new URL(req.url ?? ''); } catch { res.writeHead(400).end(); return; }
+    const port = url.protocol === 'http:' ? target(url.host, 80) : undefined;
+    if (port === undefined) { res.writeHead(502).end(`unknown name ${url.host}\n`); return; }
+    const out = httpRequest({ host: '127.0.0.1', port, method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers }, (up: IncomingMessage) => {
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
+      up.pipe(res);
     });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    out.once('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+    req.pipe(out);
+  });
+  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const port = target(req.url ?? '', 443);
+    if (port === undefined) { client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n'); return; }
+    const up = connect(port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+      if (head.length) up.write(head);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    for (const s of [up, client]) { sockets.add(s); s.once('close', () => sockets.delete(s)); }
+    up.once('error', () => client.destroy());
+    client.once('error', () => up.destroy());
+  });
+  server.on('connection', (s: Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
+  t.after(() => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }));
+  return { port: (server.address() as AddressInfo).port };
 }
