@@ -1,4 +1,4 @@
-import { chmod, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, lutimes, mkdir, readdir, readlink, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,7 +7,7 @@ import { WasmOciError } from '../errors.js';
 import { parseDigest, VerifyingStream } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import { ANNOTATIONS } from '../oci/media-types.js';
-import { ByteLimit, classifyTarError, loadTarStream, TAR_OVERHEAD_ALLOWANCE } from './tar-module.js';
+import { ByteLimit, loadTarStream, openForEntry, settleTarRead, TAR_OVERHEAD_ALLOWANCE } from './tar-module.js';
 import { safeRelativeSegments } from './safe-path.js';
 
 /** An unpacked directory this many entries big is an inode bomb, not a filter's files. */
@@ -156,24 +156,12 @@ export async function unpackDirectoryLayer(
       const parent = await parentOf(rel, raw);
       const path = join(parent, rel[rel.length - 1]!);
       await clear(path, raw, false);
-      const handle = await open(path, 'wx', (header.mode ?? 0o644) & 0o777);
-      // The layer may have failed while the file was being opened (see extractFromTarLayer).
-      if (entry.destroyed || extract.destroyed) {
-        await handle.close();
-        throw new Error('the layer stream ended while a file was being created');
-      }
+      const handle = await openForEntry(entry, extract, path, (header.mode ?? 0o644) & 0o777);
       await pipeline(entry, handle.createWriteStream());
       await utimes(path, mtime, mtime).catch(() => undefined);
     }
   })();
-  try {
-    await Promise.all([done, consume]);
-  } catch (err) {
-    source.destroy();
-    extract.destroy();
-    await Promise.allSettled([done, consume]);
-    throw classifyTarError(err, desc);
-  }
+  await settleTarRead(done, consume, source, extract, desc);
   // Each target was checked on its own; through one another, links could still climb out
   // (`a -> .` then `b -> a/a/../..`). Resolved now, with every link of the tree in place.
   for (const link of links) await checkLinkStaysInside(options.staging, link);

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform, type TransformCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -102,29 +102,44 @@ export async function extractFromTarLayer(
       const tempPath = options.tempFor(base);
       const hash = new VerifyingStream();
       // Created before any byte moves, so the caller's cleanup never runs before the file exists.
-      const handle = await open(tempPath, 'wx', 0o644);
-      // While the open was pending the layer may have failed (a bad CRC at the gzip trailer, a
-      // dropped connection): tar-stream then destroys the entry, and a pipeline attached to an
-      // already destroyed streamx stream never settles, which would hang the pull forever.
-      if (entry.destroyed || extract.destroyed) {
-        await handle.close();
-        throw new Error('the layer stream ended while a temp file was being created');
-      }
+      const handle = await openForEntry(entry, extract, tempPath, 0o644);
       await pipeline(entry, new ByteLimit(max, `tar entry "${name}"`), hash, handle.createWriteStream());
       out.push({ name: base, tempPath, digest: hash.computed!, size: hash.bytes });
     }
   })();
+  await settleTarRead(done, consume, source, extract, desc);
+  return out;
+}
+
+/**
+ * Opens `path` ('wx') for the bytes of a tar entry. While the open is pending the layer may fail
+ * (a bad CRC at the gzip trailer, a dropped connection): tar-stream then destroys the entry, and a
+ * pipeline attached to an already destroyed streamx stream never settles, which would hang the
+ * pull forever. So the entry is checked once the file exists.
+ */
+export async function openForEntry(entry: { destroyed: boolean }, extract: { destroyed: boolean }, path: string, mode: number): Promise<FileHandle> {
+  const handle = await open(path, 'wx', mode);
+  if (entry.destroyed || extract.destroyed) {
+    await handle.close();
+    throw new Error('the layer stream ended while a file was being created');
+  }
+  return handle;
+}
+
+/**
+ * Waits for the layer pipeline and the entry consumer together. Promise.all rejects at the first
+ * failure while the other side may still be opening a file: both are stopped and both awaited, so
+ * the caller's cleanup runs after the last file exists, not before.
+ */
+export async function settleTarRead(done: Promise<void>, consume: Promise<void>, source: Readable, extract: { destroy(): void }, desc: Descriptor): Promise<void> {
   try {
     await Promise.all([done, consume]);
   } catch (err) {
     source.destroy();
     extract.destroy();
-    // Promise.all rejects at the first failure while the other side may still be opening a temp
-    // file: wait for both, so the caller's cleanup runs after the last file exists, not before.
     await Promise.allSettled([done, consume]);
     throw classifyTarError(err, desc);
   }
-  return out;
 }
 
 /**
