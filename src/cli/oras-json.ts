@@ -1,4 +1,5 @@
 import type { Descriptor } from '../oci/types.js';
+import type { CliContext } from './context.js';
 
 /**
  * The documents `oras --format json` prints (oras 1.3, cmd/oras/internal/display/metadata/model/),
@@ -58,4 +59,12 @@ export function orasFetched(name: string, desc: Descriptor, bytes: Uint8Array): 
     content = null;
   }
   return { ...orasDescriptor(name, desc), content };
+}
+
+/**
+ * --descriptor output: the descriptor alone on stdout, in every format, as oras prints it
+ * (option.Descriptor.Marshal, then option.Pretty.Output: two-space indent with --pretty).
+ */
+export function printDescriptor(ctx: CliContext, desc: object, pretty?: boolean): void {
+  ctx.io.stdout.write(`${JSON.stringify(desc, null, pretty ? 2 : undefined)}\n`);
 }

@@ -19,6 +19,7 @@ import { backupCommand, restoreCommand } from './commands/backup.js';
 import { agentCommand } from './commands/agent.js';
 import { runCommand } from './commands/run.js';
 import { testCommand } from './commands/test-filter.js';
+import { addOrasDeprecatedFlags } from './oras-deprecated-flags.js';
 
 export type ContextFactory = (cmd: Command) => CliContext;
 
@@ -29,6 +30,7 @@ export function registerCommands(program: Command, getContext: ContextFactory): 
     inheritSettings(program, cmd);
     program.addCommand(cmd);
   }
+  addOrasDeprecatedFlags(program, getContext);
 }
 
 /** Commands made with `new Command` do not inherit the program's settings; sub-subcommands neither. */

@@ -11,6 +11,7 @@ import { hasBlobResolver, hasDeleter } from '../../content/interfaces.js';
 import type { Descriptor } from '../../oci/types.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, type TargetFlags } from '../options.js';
+import { printDescriptor } from '../oras-json.js';
 import { openTarget } from '../target.js';
 
 export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
@@ -21,10 +22,11 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
     .description('download a blob by digest, verified against it (temp file, then rename)')
     .argument('<reference>', 'registry/repository@sha256:... (or a layout path with --oci-layout)')
     .option('-o, --output <file>', 'write to this file ("-" for stdout)')
-    .option('--descriptor', 'print the blob descriptor (with -o FILE the content still goes into FILE)');
+    .option('--descriptor', 'print the blob descriptor (with -o FILE the content still goes into FILE)')
+    .option('--pretty', 'indent the descriptor');
   addTargetOptions(fetch);
   fetch.addHelpText('after', '\nExample:\n  $ wasm-oci blob fetch -o filter.wasm registry.example.com/filters/example@sha256:...');
-  fetch.action(async (reference: string, flags: TargetFlags & { output?: string; descriptor?: boolean }, self: Command) => {
+  fetch.action(async (reference: string, flags: TargetFlags & { output?: string; descriptor?: boolean; pretty?: boolean }, self: Command) => {
     const ctx = getContext(self);
     const opened = await openTarget(ctx, reference, flags);
     if (!opened.digest) throw new WasmOciError('E_USAGE', `"${reference}" needs a digest: blob fetch NAME@sha256:...`);
@@ -35,7 +37,7 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
     // The size is unknown until the target says it (HEAD on a registry, stat on a layout).
     const desc = await describeBlob(opened.target, opened.digest);
     if (flags.descriptor && !flags.output) {
-      ctx.io.stdout.write(`${JSON.stringify(desc)}\n`);
+      printDescriptor(ctx, desc, flags.pretty);
       return;
     }
     if (flags.output === '-') {
@@ -58,7 +60,7 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
       throw err;
     }
     if (flags.descriptor) {
-      ctx.io.stdout.write(`${JSON.stringify(desc)}\n`);
+      printDescriptor(ctx, desc, flags.pretty);
       return;
     }
     ctx.out(`Downloaded ${flags.output} ${desc.size} bytes`);
@@ -70,17 +72,25 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
     .aliases(['remove', 'rm'])
     .description('delete a blob by digest (needs -f/--force off a terminal)')
     .argument('<reference>', 'registry/repository@sha256:... (or a layout path with --oci-layout)')
-    .option('-f, --force', 'do not ask for confirmation');
+    .option('-f, --force', 'do not ask for confirmation')
+    .option('--descriptor', 'print the descriptor of the deleted blob instead of the result lines (needs -f)')
+    .option('--pretty', 'indent the descriptor');
   addTargetOptions(del);
   del.addHelpText('after', '\nExample:\n  $ wasm-oci blob delete -f registry.example.com/filters/example@sha256:...');
-  del.action(async (reference: string, flags: TargetFlags & { force?: boolean }, self: Command) => {
+  del.action(async (reference: string, flags: TargetFlags & { force?: boolean; descriptor?: boolean; pretty?: boolean }, self: Command) => {
     const ctx = getContext(self);
+    // oras blob delete (PreRunE): the descriptor goes to stdout, so there is no question to ask there.
+    if (flags.descriptor && !flags.force) throw new WasmOciError('E_USAGE', 'must apply --force to confirm the deletion if the descriptor is outputted');
     const opened = await openTarget(ctx, reference, flags);
     if (!opened.digest) throw new WasmOciError('E_USAGE', `"${reference}" needs a digest: blob delete NAME@sha256:...`);
     if (!flags.force) throw new WasmOciError('E_USAGE', `refusing to delete blob ${opened.digest} without confirmation`, { hint: 'pass -f/--force to delete without asking' });
     if (!hasDeleter(opened.target)) throw new WasmOciError('E_UNSUPPORTED', 'this target cannot delete blobs');
     const desc = await describeBlob(opened.target, opened.digest);
     await opened.target.delete(desc, { signal: ctx.signal });
+    if (flags.descriptor) {
+      printDescriptor(ctx, desc, flags.pretty);
+      return;
+    }
     ctx.out(`Deleted [${opened.kind}] ${reference}`);
     ctx.json({ reference, deleted: true, ...desc });
   });
@@ -110,7 +120,7 @@ export function blobCommand(getContext: (cmd: Command) => CliContext): Command {
     const source = file === '-' ? { stream: ctx.io.stdin as Readable } : { path: resolvePath(ctx.io.cwd, file) };
     const { descriptor, existed } = await pushBlob(opened.target, source, { digest: opened.digest, size: flags.size, mediaType: flags.mediaType, signal: ctx.signal });
     if (flags.descriptor) {
-      ctx.io.stdout.write(`${JSON.stringify(descriptor, null, flags.pretty ? 2 : undefined)}\n`);
+      printDescriptor(ctx, descriptor, flags.pretty);
       return;
     }
     ctx.out(`${existed ? 'Exists' : 'Pushed'} [${opened.kind}] ${opened.name}@${descriptor.digest}`);
@@ -126,3 +136,4 @@ async function describeBlob(target: object, digest: string): Promise<Descriptor>
   if (!hasBlobResolver(target)) throw new WasmOciError('E_UNSUPPORTED', 'this target cannot describe blobs');
   return target.resolveBlob(digest);
 }
+

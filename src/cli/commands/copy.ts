@@ -36,7 +36,9 @@ export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
     .addOption(new Option('--profile <profile>', 're-package the module in this format instead of copying the manifest as is').choices(['solo', 'compat', 'cncf']))
     .option('--root-id <id>', 'with --profile: root id of a generated runtime config, when the source has none (repeatable)', collect)
     .option('-r, --recursive', 'also copy the referrers of the artifact (signatures, SBOMs...), every level')
-    .option('--distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag: how copied referrers are indexed on the destination');
+    // oras cp spells it --to-distribution-spec (BinaryTarget: the To side's DistributionSpec); it only
+    // matters where referrers are written. Commander keeps the last long name: distributionSpec.
+    .option('--to-distribution-spec, --distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag: how copied referrers are indexed on the destination');
   addSideRemoteOptions(cmd, 'from', 'source');
   addSideRemoteOptions(cmd, 'to', 'destination');
   addConcurrencyOption(addRemoteOptions(cmd));

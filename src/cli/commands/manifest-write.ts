@@ -113,6 +113,7 @@ interface IndexFlags extends TargetFlags {
   annotation?: string[];
   annotationFile?: string;
   output?: string;
+  pretty?: boolean;
   tag?: string[];
   add?: string[];
   remove?: string[];
@@ -129,13 +130,15 @@ export function manifestIndexCommand(getContext: (cmd: Command) => CliContext): 
   const index = new Command('index').description('create and update image indexes');
   index.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest index create registry.example.com/filters/example:multi v1-amd64 v1-arm64\n  $ wasm-oci manifest index update registry.example.com/filters/example:multi --add v1-s390x');
   const create = new Command('create')
+    .alias('pack')
     .description('create an OCI image index of manifests in the repository, and push it (or write it with -o)')
     .argument('<reference>', 'registry/repository[:tag[,tag...]] (or a layout path with --oci-layout)')
     .argument('[sources...]', 'tags or digests of manifests in the same repository')
     .option('--artifact-type <type>', 'artifactType of the index')
     .option('-a, --annotation <key=value>', 'index annotation (repeatable)', collect, [])
     .option('--annotation-file <file>', 'annotations file ($manifest key)')
-    .option('-o, --output <file>', 'write the index to this file ("-" for stdout) instead of pushing it');
+    .option('-o, --output <file>', 'write the index to this file ("-" for stdout) instead of pushing it')
+    .option('--pretty', 'indent the index written to stdout (-o -)');
   addTargetOptions(create);
   create.addHelpText('after', '\nExample:\n  $ wasm-oci manifest index create registry.example.com/filters/example:multi v1-amd64 v1-arm64');
   create.action(async (reference: string, sources: string[], flags: IndexFlags, self: Command) => {
@@ -143,7 +146,7 @@ export function manifestIndexCommand(getContext: (cmd: Command) => CliContext): 
     const annotations = (await loadAnnotations({ flags: flags.annotation, file: flags.annotationFile ? resolvePath(ctx.io.cwd, flags.annotationFile) : undefined }))[ANNOTATION_MANIFEST_KEY];
     const opened = await openTarget(ctx, reference, flags, { write: flags.output === undefined });
     const built = await createImageIndex(opened.target, sources.map(sourceRef), { artifactType: flags.artifactType, annotations, signal: ctx.signal });
-    await emitIndex(ctx, opened, built.descriptor, built.bytes, tagsOf(opened), flags.output);
+    await emitIndex(ctx, opened, built.descriptor, built.bytes, tagsOf(opened), flags.output, flags.pretty);
   });
 
   const update = new Command('update')
@@ -154,7 +157,8 @@ export function manifestIndexCommand(getContext: (cmd: Command) => CliContext): 
     .option('--merge <ref>', 'an index whose manifests are added (repeatable)', collect)
     .option('--artifact-type <type>', 'set the artifactType of the index')
     .option('--tag <tag>', 'also tag the new index (repeatable)', collect)
-    .option('-o, --output <file>', 'write the new index to this file ("-" for stdout) instead of pushing it');
+    .option('-o, --output <file>', 'write the new index to this file ("-" for stdout) instead of pushing it')
+    .option('--pretty', 'indent the index written to stdout (-o -)');
   addTargetOptions(update);
   update.addHelpText('after', '\nExample:\n  $ wasm-oci manifest index update registry.example.com/filters/example:multi --add v1-s390x --remove sha256:...');
   update.action(async (reference: string, flags: IndexFlags, self: Command) => {
@@ -168,16 +172,18 @@ export function manifestIndexCommand(getContext: (cmd: Command) => CliContext): 
     const built = await updateImageIndex(opened.target, ref, {
       add: flags.add?.map(sourceRef), remove: flags.remove, merge: flags.merge?.map(sourceRef), artifactType: flags.artifactType, signal: ctx.signal,
     });
-    await emitIndex(ctx, opened, built.descriptor, built.bytes, [...tagsOf(opened), ...(flags.tag ?? [])], flags.output);
+    await emitIndex(ctx, opened, built.descriptor, built.bytes, [...tagsOf(opened), ...(flags.tag ?? [])], flags.output, flags.pretty);
   });
   index.addCommand(create);
   index.addCommand(update);
   return index;
 }
 
-async function emitIndex(ctx: CliContext, opened: OpenedTarget, desc: Descriptor, bytes: Buffer, tags: string[], output?: string): Promise<void> {
+async function emitIndex(ctx: CliContext, opened: OpenedTarget, desc: Descriptor, bytes: Buffer, tags: string[], output?: string, pretty?: boolean): Promise<void> {
   if (output === '-') {
-    ctx.io.stdout.write(bytes);
+    // oras display/content/manifest_index.go: --pretty indents stdout only; a file gets the
+    // bytes whose digest was printed.
+    ctx.io.stdout.write(pretty ? `${JSON.stringify(JSON.parse(bytes.toString('utf8')), null, 2)}\n` : bytes);
     return;
   }
   if (output !== undefined) {

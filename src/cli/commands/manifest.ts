@@ -8,7 +8,7 @@ import { fetchManifest } from '../../operations/manifest.js';
 import { parseReferrersMode, unindexReferrer } from '../../operations/referrers.js';
 import type { CliContext } from '../context.js';
 import { addTargetOptions, type TargetFlags } from '../options.js';
-import { orasFetched } from '../oras-json.js';
+import { orasFetched, printDescriptor } from '../oras-json.js';
 import { openTarget, requireRef } from '../target.js';
 import { manifestFetchConfigCommand, manifestIndexCommand, manifestPushCommand } from './manifest-write.js';
 
@@ -84,11 +84,15 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
     .description('delete a manifest (asks first on a terminal; -f skips the question)')
     .argument('<reference>', 'registry/repository:tag|@digest (or a layout path with --oci-layout)')
     .option('-f, --force', 'do not ask for confirmation')
+    .option('--descriptor', 'print the descriptor of the deleted manifest instead of the result lines (needs -f)')
+    .option('--pretty', 'indent the descriptor')
     .option('--distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag (where a deleted referrer is unindexed)');
   addTargetOptions(del);
   del.addHelpText('after', '\nExample:\n  $ wasm-oci manifest delete -f registry.example.com/filters/example@sha256:...');
-  del.action(async (reference: string, flags: TargetFlags & { force?: boolean; distributionSpec?: string }, self: Command) => {
+  del.action(async (reference: string, flags: TargetFlags & { force?: boolean; descriptor?: boolean; pretty?: boolean; distributionSpec?: string }, self: Command) => {
     const ctx = getContext(self);
+    // oras manifest delete (PreRunE): the descriptor goes to stdout, so there is no question to ask there.
+    if (flags.descriptor && !flags.force) throw new WasmOciError('E_USAGE', 'must apply --force to confirm the deletion if the descriptor is outputted');
     const opened = await openTarget(ctx, reference, flags);
     if (!hasDeleter(opened.target)) throw new WasmOciError('E_UNSUPPORTED', 'this target cannot delete manifests');
     let desc;
@@ -97,7 +101,8 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
     } catch (err) {
       // oras cmd/oras/root/manifest/delete.go (deleteManifest): with --force a manifest that is
       // already gone is not an error — "Missing REF", exit 0 — so cleanup scripts can re-run.
-      if (flags.force && err instanceof WasmOciError && err.code === 'E_NOT_FOUND') {
+      // With --descriptor there is no descriptor to print, so oras fails (deleteManifest).
+      if (flags.force && !flags.descriptor && err instanceof WasmOciError && err.code === 'E_NOT_FOUND') {
         ctx.out(`Missing ${reference}`);
         ctx.json({ reference, deleted: false, missing: true });
         return;
@@ -125,6 +130,10 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
     }
     await opened.target.delete(desc);
     if (subject) await unindexReferrer(opened.target, subject, desc.digest, parseReferrersMode(flags.distributionSpec), ctx.signal);
+    if (flags.descriptor) {
+      printDescriptor(ctx, desc, flags.pretty);
+      return;
+    }
     ctx.out(`Deleted [${opened.kind}] ${reference}`);
     ctx.out(`Digest: ${desc.digest}`);
     ctx.json({ reference, deleted: true, ...desc });
