@@ -34,39 +34,100 @@ async function run() {
   v8.setFlagsFromString('--expose-gc');
   globalThis.gc ??= require('node:vm').runInNewContext('gc');
   enableCodeCache();
-  const entry = bundleIsCurrent() ? '../dist/cli/main.js' : '../dist/src/cli/main.js';
-  const { main } = await import(entry);
+  const bundle = join(__dirname, '..', 'dist', 'cli', 'main.cjs');
+  const { main, saveCache } = bundleIsCurrent(bundle) ? loadBundle(bundle) : { main: (await import('../dist/src/cli/main.js')).main, saveCache: () => {} };
   const code = await main(args, undefined, version);
   process.exitCode = code;
+  saveCache();
   // A native handle (keytar's D-Bus connection) can keep the loop alive after the command is done;
   // this timer is unref'd, so it fires only in that case.
   setTimeout(() => process.exit(code), 500).unref();
 }
 
 /** The bundle (`npm run build`) when it is at least as new as the compiled sources (a bare `tsc` leaves it stale). */
-function bundleIsCurrent() {
+function bundleIsCurrent(bundle) {
   try {
-    const mtime = (p) => statSync(join(__dirname, p)).mtimeMs;
-    return mtime('../dist/cli/main.js') >= mtime('../dist/src/cli/main.js');
+    return statSync(bundle).mtimeMs >= statSync(join(__dirname, '..', 'dist', 'src', 'cli', 'main.js')).mtimeMs;
   } catch {
     return false;
   }
 }
 
+/** The user's directory for compile caches: NODE_COMPILE_CACHE as Node reads it, else ~/.cache/wasm-oci/compile-cache. */
+function cacheDir() {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return undefined;
+  if (process.env.NODE_COMPILE_CACHE) return process.env.NODE_COMPILE_CACHE;
+  const base = process.env.XDG_CACHE_HOME || join(require('node:os').homedir(), '.cache');
+  return join(base, 'wasm-oci', 'compile-cache');
+}
+
 /**
- * V8's code cache for the bundle, kept between runs (module.enableCompileCache, Node 22.1+; Node
- * 20 has no such API and compiles every run). Node's own default directory is in TMPDIR, which CI
- * jobs and our tests expect a command to leave empty: the cache goes under the user's cache
- * directory instead. NODE_COMPILE_CACHE and NODE_DISABLE_COMPILE_CACHE keep their meaning; a
- * directory that cannot be written only means no cache (the call reports, never throws).
+ * Compiles the CommonJS bundle with V8's code cache, and returns its main() and a function that
+ * saves the cache after the command ran (so it holds the functions this command compiled too).
+ * Node 20 has no compile cache for us to turn on; vm.Script's cachedData works on 20, 22 and 24
+ * alike. V8 checks its own version and flags against a cache but, of the source, only its length:
+ * the cache file is named after the bundle's size, mtime and inode and the Node version, so a
+ * rebuilt bundle never runs with another build's code. A cache that cannot be read, is rejected or
+ * cannot be written only means compiling as without one; writes go to a temp file, then rename,
+ * so a concurrent run reads a whole cache or none.
+ */
+function loadBundle(bundle) {
+  const fs = require('node:fs');
+  const vm = require('node:vm');
+  const Module = require('node:module');
+  const st = fs.statSync(bundle);
+  const dir = cacheDir();
+  const prefix = `main-${process.version}-${process.arch}-`;
+  const cacheFile = dir && join(dir, `${prefix}${st.size}-${Math.trunc(st.mtimeMs * 1000)}-${st.ino}.v8cache`);
+  let cachedData;
+  if (cacheFile) {
+    try {
+      cachedData = fs.readFileSync(cacheFile);
+    } catch {
+      /* none yet */
+    }
+  }
+  const script = new vm.Script(Module.wrap(fs.readFileSync(bundle, 'utf8')), {
+    filename: bundle,
+    cachedData,
+  });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, Module.createRequire(bundle), mod, bundle, join(bundle, '..'));
+  const saveCache = () => {
+    if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(tmp, script.createCachedData());
+      fs.renameSync(tmp, cacheFile);
+      // Caches of earlier builds for this Node are dead weight.
+      for (const name of fs.readdirSync(dir)) {
+        if (name.startsWith(prefix) && name !== cacheFile.slice(dir.length + 1) && !name.endsWith('.tmp')) fs.rmSync(join(dir, name), { force: true });
+      }
+    } catch {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        /* the directory itself is not there: nothing was written */
+      }
+    }
+  };
+  return { main: mod.exports.main, saveCache };
+}
+
+/**
+ * Node's own compile cache (module.enableCompileCache, Node 22.1+) for what loads through Node's
+ * module loader: the proxy-wasm host's worker, and the unbundled sources when the bundle is stale.
+ * Node's default directory is in TMPDIR, which CI jobs and our tests expect a command to leave
+ * empty: it shares the user's cache directory with the bundle's cache instead. A directory that
+ * cannot be written only means no cache (the call reports, never throws).
  */
 function enableCodeCache() {
   const mod = require('node:module');
-  if (typeof mod.enableCompileCache !== 'function' || process.env.NODE_DISABLE_COMPILE_CACHE) return;
-  const { homedir } = require('node:os');
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const dir = cacheDir();
+  if (typeof mod.enableCompileCache !== 'function' || !dir) return;
   try {
-    mod.enableCompileCache(process.env.NODE_COMPILE_CACHE || join(base, 'wasm-oci', 'compile-cache'));
+    mod.enableCompileCache(dir);
   } catch {
     /* no cache: the command runs as it would on Node 20 */
   }

@@ -53,7 +53,8 @@ export function wantsJson(args: string[]): boolean {
   return false;
 }
 
-export function buildProgram(io: CliIO, getContext: (cmd: Command) => CliContext, version: string): Command {
+/** The program with every command, or with only the one `args` names (see registerCommands). */
+export async function buildProgram(io: CliIO, getContext: (cmd: Command) => CliContext, version: string, args?: readonly string[]): Promise<Command> {
   const program = new Command('wasm-oci');
   program
     .description('Push, pull, inspect and render WebAssembly filters in OCI registries and OCI image layouts')
@@ -88,7 +89,7 @@ Examples:
     });
   exitCodes.addHelpText('after', '\nExamples:\n  $ wasm-oci help exit-codes\n  $ wasm-oci exit-codes --format json');
   program.addCommand(exitCodes);
-  registerCommands(program, getContext);
+  await registerCommands(program, getContext, args);
   printUsageAfterErrors(program);
   return program;
 }
@@ -105,7 +106,7 @@ export async function main(args: string[], io: CliIO = defaultIO(), version?: st
     ctx ??= new CliContext(io, cmd.optsWithGlobals() as GlobalFlags, abort.signal);
     return ctx;
   };
-  const program = buildProgram(io, getContext, version ?? (await readVersion()));
+  const program = await buildProgram(io, getContext, version ?? (await readVersion()), args);
   // `wasm-oci help exit-codes` reads naturally but commander's help command would only show usage.
   if (args[0] === 'help' && args[1] === 'exit-codes') args = ['exit-codes', ...args.slice(2)];
   // `repo ls --help` must not print repo's help and exit 0 as if `repo ls` existed.

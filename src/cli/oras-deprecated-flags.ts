@@ -22,19 +22,19 @@ const VERBOSE_WARNING = 'Flag --verbose has been deprecated, and will be removed
 /** oras discover's `-o/--output tree|table|json` (discover.go, "[Deprecated]"), the former --format. */
 const DISCOVER_OUTPUT_TYPES = ['tree', 'table', 'json'];
 
-function find(program: Command, path: string): Command {
+/** The command at `path`, when the program has it: a run registers only the command it names (program.ts). */
+function find(program: Command, path: string): Command | undefined {
   let cmd: Command | undefined = program;
   for (const name of path.split(' ')) cmd = cmd?.commands.find((c) => c.name() === name);
-  if (!cmd) throw new Error(`no command ${path}`);
   return cmd;
 }
 
 /** Adds the deprecated oras flags to the commands `program` already has. */
 export function addOrasDeprecatedFlags(program: Command, getContext: (cmd: Command) => CliContext): void {
-  const verbose = new Set(VERBOSE_COMMANDS.map((path) => find(program, path)));
+  const verbose = new Set(VERBOSE_COMMANDS.map((path) => find(program, path)).filter((c): c is Command => c !== undefined));
   for (const cmd of verbose) cmd.addOption(new Option('-v, --verbose', 'deprecated (oras): accepted, does nothing').hideHelp());
   const discover = find(program, 'discover');
-  discover.addOption(new Option('-o, --output <format>', 'deprecated (oras): --format tree|table|json').hideHelp());
+  discover?.addOption(new Option('-o, --output <format>', 'deprecated (oras): --format tree|table|json').hideHelp());
   program.hook('preAction', (_root, action) => {
     if (action === discover && action.getOptionValue('output') !== undefined) {
       const value = String(action.getOptionValue('output'));

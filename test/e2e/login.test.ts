@@ -228,16 +228,23 @@ describe('login and logout through the CLI', { concurrency: 3 }, () => {
     const reg = await registry(t, 'tls-htpasswd');
     const dir = await makeTempDir(t);
     const dockerConfig = join(dir, 'docker');
-    // A resolve hook that makes `import('keytar')` fail as it does where the optional install failed.
+    // keytar made unresolvable, as it is where the optional install failed: for require() (the
+    // bundled CLI loads it so) and for import() (the unbundled sources), by a preload and a hook.
     const hooks = join(dir, 'hide-keytar-hooks.mjs');
-    const register = join(dir, 'hide-keytar.mjs');
+    const register = join(dir, 'hide-keytar.cjs');
     await writeFile(hooks, `export async function resolve(specifier, context, next) {
     if (specifier === 'keytar') throw Object.assign(new Error("Cannot find package 'keytar'"), { code: 'ERR_MODULE_NOT_FOUND' });
     return next(specifier, context);
   }\n`);
-    await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hooks}`).href)});\n`);
+    await writeFile(register, `const Module = require('node:module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (request === 'keytar') throw Object.assign(new Error("Cannot find module 'keytar'"), { code: 'MODULE_NOT_FOUND' });
+  return resolve.call(this, request, ...rest);
+};
+Module.register(${JSON.stringify(new URL(`file://${hooks}`).href)});\n`);
     // With a working session bus too: only keytar's absence can be the reason.
-    const env = noKeychainEnv(dockerConfig, { NODE_OPTIONS: `--import ${register}`, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS });
+    const env = noKeychainEnv(dockerConfig, { NODE_OPTIONS: `--require ${register}`, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS });
 
     const r = await login(reg, env);
     assert.equal(r.code, 0, r.stderr);

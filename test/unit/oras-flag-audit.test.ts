@@ -30,7 +30,7 @@ async function loadFacts(): Promise<OrasFacts> {
   return JSON.parse(await readFile(join(fixturesDir, 'oras-1.3-flags.json'), 'utf8')) as OrasFacts;
 }
 
-function ourProgram(): Command {
+function ourProgram(): Promise<Command> {
   // Only the tree is read: no action runs, so the context factory is never called.
   return buildProgram(quietIO(), () => { throw new Error('no command runs in this test'); }, '0.0.0');
 }
@@ -198,13 +198,13 @@ test('every oras 1.3 command, alias and flag has a wasm-oci counterpart or a REA
   const flags = facts.commands.reduce((n, c) => n + c.flags.length, 0);
   t.diagnostic(`oras ${facts.oras}: ${facts.commands.length} commands, ${flags} flags; README lists ${notThere.keys.size} as not there yet`);
   assert.deepEqual(notThere.unexplained, [], 'every README "Not there yet" entry gives a reason');
-  const gaps = auditOrasFlags(facts, ourProgram(), notThere);
+  const gaps = auditOrasFlags(facts, await ourProgram(), notThere);
   assert.deepEqual(gaps, [], `oras flags with neither a wasm-oci counterpart nor a README line:\n${gaps.join('\n')}`);
 });
 
 test('the audit reports a flag, a short letter, an alias and a command that go missing', async () => {
   const facts = await loadFacts();
-  const program = ourProgram();
+  const program = await ourProgram();
   const manifest = findChild(program, 'manifest')!;
   const fetch = findChild(manifest, 'fetch')!;
   const output = fetch.options.find((o) => o.long === '--output')!;
