@@ -8,7 +8,17 @@ import { ERROR_CODES, WasmOciError } from '../errors.js';
 const USAGE_EXIT = ERROR_CODES.E_USAGE.exitCode;
 
 export function defaultIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // process.stdin builds its stream on first read (a tty or pipe handle, ~5 ms of a small pull):
+    // only the commands that read it (login, --password-stdin, `-` as a file) pay for it.
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
 /** `wasm-oci repo tags`: the names from the program down to `cmd`. */
