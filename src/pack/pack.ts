@@ -6,14 +6,15 @@ import { packCncf } from './profile-cncf.js';
 import { packSolo } from './profile-solo.js';
 import type { PackedArtifact, PackOptions, PackStyle } from './types.js';
 
-export type { PackedArtifact, PackedBlob, PackFile, PackOptions, PackProfile, PackStyle } from './types.js';
+export type { ImageSpecVersion, PackedArtifact, PackedBlob, PackFile, PackOptions, PackProfile, PackStyle } from './types.js';
 
 const STYLES: readonly PackStyle[] = ['solo', 'compat', 'cncf', 'oras'];
 
-/** The style a push takes: oras syntax (a `file:type` or a manifest config) means the oras style. */
-export function packStyleOf(options: Pick<PackOptions, 'profile' | 'files' | 'manifestConfig'>): PackStyle {
+/** The style a push takes: oras syntax (a `file:type`, a manifest config, --image-spec, --artifact-platform) means the oras style. */
+export function packStyleOf(options: Pick<PackOptions, 'profile' | 'files' | 'manifestConfig' | 'imageSpec' | 'artifactPlatform'>): PackStyle {
   if (options.profile !== undefined) return options.profile;
-  const spelled = options.manifestConfig !== undefined || options.files.some((f) => f.mediaType !== undefined && f.mediaType !== '');
+  const spelled =
+    options.manifestConfig !== undefined || options.imageSpec !== undefined || options.artifactPlatform !== undefined || options.files.some((f) => f.mediaType !== undefined && f.mediaType !== '');
   return spelled ? 'oras' : 'solo';
 }
 
@@ -34,6 +35,11 @@ export async function pack(options: PackOptions): Promise<PackedArtifact> {
 
   if (options.manifestConfig !== undefined) {
     throw new WasmOciError('E_USAGE', `--manifest-config builds an oras-style artifact; it cannot be combined with --profile ${style}`);
+  }
+  if (options.imageSpec !== undefined || options.artifactPlatform !== undefined) {
+    throw new WasmOciError('E_USAGE', `${options.imageSpec !== undefined ? '--image-spec' : '--artifact-platform'} shapes an oras-style manifest; the ${style} profile sets its manifest itself`, {
+      hint: 'Drop --profile to push oras style, or drop the flag to push the profile as it is.',
+    });
   }
   const spelled = options.files.find((f) => f.mediaType !== undefined && f.mediaType !== '');
   if (spelled) {

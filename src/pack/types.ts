@@ -1,10 +1,13 @@
 import type { Content } from '../content/interfaces.js';
-import type { Descriptor, ImageManifest } from '../oci/types.js';
+import type { Descriptor, ImageManifest, Platform } from '../oci/types.js';
 import type { WasmInfo } from '../wasm/types.js';
 import type { AnnotationSet } from './annotations.js';
 
 /** The Wasm artifact formats of DESIGN.md section 1. */
 export type PackProfile = 'solo' | 'compat' | 'cncf';
+/** oras's --image-spec values (cmd/oras/internal/option/spec.go ImageSpecV1_1, ImageSpecV1_0). */
+export type ImageSpecVersion = 'v1.1' | 'v1.0';
+
 /** A profile, or `oras`: exactly what `oras push` builds from files the user spelled out. */
 export type PackStyle = PackProfile | 'oras';
 
@@ -32,6 +35,14 @@ export interface PackOptions {
   annotations?: AnnotationSet;
   /** `--artifact-type`: the manifest's artifactType. */
   artifactType?: string;
+  /**
+   * oras push `--image-spec` (oras style only): `v1.1` packs `artifactType` with the empty
+   * config, `v1.0` puts the type in the config's media type. Unset: v1.1, or v1.0 when a
+   * manifest config is given without an artifact type (oras's rule).
+   */
+  imageSpec?: ImageSpecVersion;
+  /** oras push `--artifact-platform` (oras style only): the platform, written as the image config blob. */
+  artifactPlatform?: Platform;
   /** The creation time; defaults to `clock()`. */
   created?: Date;
   clock?: () => Date;
