@@ -146,3 +146,12 @@ export function positiveInt(value: string, flag: string): number {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/**
+ * oras's `--platform` (cmd/oras/internal/option/platform.go ApplyFlags; Parse runs in the
+ * action through parsePlatform): the manifest of that platform when the reference is an index,
+ * and a manifest must be of it (oras-go internal/platform SelectManifest).
+ */
+export function addPlatformOption(cmd: Command, what: string): Command {
+  return cmd.option('--platform <os[/arch[/variant]][:os_version]>', `${what} (from an index: the manifest of that platform; a manifest must be of it, its image config says)`);
+}

@@ -4,7 +4,8 @@ import { mapLimit } from '../content/concurrency.js';
 import { readAll } from '../content/read-all.js';
 import { isIndexMediaType, isManifestMediaType, LIMITS } from '../oci/media-types.js';
 import { parseManifestDocument } from '../oci/manifest.js';
-import type { Descriptor } from '../oci/types.js';
+import type { Descriptor, Platform } from '../oci/types.js';
+import { resolvePlatform } from './select-platform.js';
 
 export type BlobAction = 'copied' | 'skipped' | 'mounted';
 
@@ -17,6 +18,8 @@ export interface CopyOptions {
   onCopy?: (desc: Descriptor, action: BlobAction) => void;
   /** When source and destination are repositories of one registry: the source repository, to mount from. */
   mountFrom?: string;
+  /** oras cp --platform (CopyOptions.WithTargetPlatform): copy the platform's manifest of an index, or a manifest only if it is of it. */
+  platform?: Platform;
 }
 
 /** Fetches a manifest or index into memory, bounded and verified. */
@@ -105,7 +108,7 @@ export async function copyReference(
   dstTags: readonly string[],
   options: CopyOptions = {},
 ): Promise<CopyResult> {
-  const root = await src.resolve(srcRef, { signal: options.signal });
+  const root = await resolvePlatform(src, srcRef, options.platform, options.signal);
   const bytes = await copyGraph(src, dst, root, options, dstTags);
   return { descriptor: root, tags: [...dstTags], bytes };
 }

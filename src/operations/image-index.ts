@@ -108,8 +108,9 @@ export async function updateImageIndex(target: ReadOnlyTarget, reference: string
 }
 
 /** oras manifest fetch-config (cmd/oras/root/manifest/fetch_config.go): the config of an image manifest. */
-export async function fetchManifestConfig(target: ReadOnlyTarget, reference: string, signal?: AbortSignal): Promise<{ descriptor: Descriptor; bytes: Buffer }> {
-  const { descriptor, bytes } = await fetchManifest(target, reference, signal);
+export async function fetchManifestConfig(target: ReadOnlyTarget, reference: string, signal?: AbortSignal, platform?: Platform): Promise<{ descriptor: Descriptor; bytes: Buffer }> {
+  // oras fetch_config.go fetchConfigDesc: oras.FetchBytes with TargetPlatform, then the config of what it found.
+  const { descriptor, bytes } = await fetchManifest(target, reference, signal, undefined, platform);
   if (!isManifestMediaType(descriptor.mediaType)) throw new WasmOciError('E_UNSUPPORTED', `${reference} is ${descriptor.mediaType}: fetch-config needs an image manifest`);
   const manifest = JSON.parse(bytes.toString('utf8')) as Partial<ImageManifest>;
   const config = manifest.config;

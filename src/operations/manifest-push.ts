@@ -14,6 +14,8 @@ export interface ManifestPushOptions {
   tags?: readonly string[];
   mode?: ReferrersMode;
   signal?: AbortSignal;
+  /** Tags set at once (oras manifest push --concurrency: TagBytesNOptions.Concurrency); no blob is uploaded. */
+  concurrency?: number;
 }
 
 export interface ManifestPushResult {
@@ -53,7 +55,7 @@ export async function pushManifestDocument(target: Target, bytes: Uint8Array, op
   }
   const descriptor: Descriptor = { mediaType, digest: digestOf(bytes), size: bytes.length };
   const { signal } = options;
-  await storeRoot(target, descriptor, bytes, options.tags ?? [], await target.exists(descriptor, { signal }), signal);
+  await storeRoot(target, descriptor, bytes, options.tags ?? [], await target.exists(descriptor, { signal }), signal, options.concurrency ?? 1);
   const subject = typeof doc.subject?.digest === 'string' ? doc.subject.digest : undefined;
   const indexUpdated = await indexIfReferrer(target, descriptor, bytes, options.mode ?? 'auto', signal);
   return { descriptor, indexUpdated, ...(subject ? { subject } : {}) };

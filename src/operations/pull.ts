@@ -1,6 +1,6 @@
 import { mapLimit } from '../content/concurrency.js';
 import type { ReadOnlyTarget } from '../content/interfaces.js';
-import type { Descriptor, ImageManifest } from '../oci/types.js';
+import type { Descriptor, ImageManifest, Platform } from '../oci/types.js';
 import { extractArtifact, type ExtractResult } from '../pull/extract.js';
 import { fetchArtifactManifest } from './manifest.js';
 
@@ -20,6 +20,11 @@ export interface PullArtifactOptions {
   keepOldFiles?: boolean;
   /** oras pull --config PATH[:mediatype]: the artifact's config written at PATH (not its subjects'). */
   configFile?: { name: string; mediaType?: string };
+  /**
+   * oras pull --platform (CopyOptions.WithTargetPlatform): the index entry of this platform
+   * instead of the Wasm entry, and a manifest must be of it. Subjects are taken as they are.
+   */
+  platform?: Platform;
 }
 
 export interface PullResult extends ExtractResult {
@@ -32,7 +37,7 @@ export interface PullResult extends ExtractResult {
 /** Resolves a reference, picks the Wasm manifest of an index, and writes its files safely into `outputDir`. */
 export async function pullArtifact(options: PullArtifactOptions): Promise<PullResult> {
   const { target, signal } = options;
-  const { descriptor: desc, manifest } = await fetchArtifactManifest(target, options.reference, signal);
+  const { descriptor: desc, manifest } = await fetchArtifactManifest(target, options.reference, signal, options.platform);
   const result = await extractArtifact({
     manifest,
     fetcher: target,
@@ -55,7 +60,7 @@ export async function pullArtifact(options: PullArtifactOptions): Promise<PullRe
   for (let subject = manifest.subject; subject && !visited.has(subject.digest); ) {
     visited.add(subject.digest);
     // oras takes the config of the first manifest only (getConfigOnce).
-    const next = await pullArtifact({ ...options, reference: subject.digest, includeSubject: false, configFile: undefined });
+    const next = await pullArtifact({ ...options, reference: subject.digest, includeSubject: false, configFile: undefined, platform: undefined });
     pulled.subjects.push(next);
     subject = next.manifest.subject;
   }

@@ -1,9 +1,10 @@
 import { WasmOciError } from '../errors.js';
+import { mapLimit } from '../content/concurrency.js';
 import type { ReferrerLister, Target } from '../content/interfaces.js';
 import { readAll } from '../content/read-all.js';
 import { digestOf } from '../oci/digest.js';
 import { ANNOTATIONS, isIndexMediaType, LIMITS, MEDIA_TYPES } from '../oci/media-types.js';
-import { formatPlatform, platformMatches } from '../oci/platform.js';
+import { selectPlatformManifest } from '../copy/select-platform.js';
 import type { Annotations, Descriptor, ImageManifest, Platform } from '../oci/types.js';
 import { ORAS_UNKNOWN_CONFIG, orasTitle } from '../pack/oras-style.js';
 import { digestFile, fileContent, statRegularFile } from '../pack/file-blob.js';
@@ -44,6 +45,8 @@ export interface AttachOptions {
   disablePathValidation?: boolean;
   /** oras attach --platform: the subject is the manifest of this platform (in an index), or must be of it. */
   platform?: Platform;
+  /** oras attach --concurrency (default 5, graphCopyOptions.Concurrency): files uploaded at once. */
+  concurrency?: number;
 }
 
 export interface AttachResult {
@@ -68,22 +71,26 @@ export async function attachArtifact(target: Target, subjectRef: string, options
   if (!options.artifactType) throw new WasmOciError('E_USAGE', 'attach needs --artifact-type');
   const { signal } = options;
   const resolved = await target.resolve(subjectRef, { signal });
-  const subject = options.platform ? await selectPlatform(target, resolved, options.platform, subjectRef, signal) : resolved;
-  const layers: Descriptor[] = [];
-  for (const ref of options.files) {
+  // attach.go: oras.Resolve with TargetPlatform; the subject field keeps only the three descriptor fields.
+  const selected = options.platform ? await selectPlatformManifest(target, resolved, options.platform, { signal, reference: subjectRef }) : resolved;
+  const subject: Descriptor = { mediaType: selected.mediaType, digest: selected.digest, size: selected.size };
+  // Every title is checked before the first upload: a refused path uploads nothing.
+  const files = options.files.map((ref) => {
     const { path, mediaType } = parseFileRef(ref);
-    const full = path.startsWith('/') ? path : `${options.cwd}/${path}`;
-    await statRegularFile(full);
-    const { digest, size } = await digestFile(full, signal);
     // oras loadFiles: the cleaned path as typed is the title (option/packer.go refuses absolute ones).
-    const title = orasTitle(path, false, options.disablePathValidation === true);
+    return { path, mediaType, title: orasTitle(path, false, options.disablePathValidation === true), full: path.startsWith('/') ? path : `${options.cwd}/${path}` };
+  });
+  // Uploaded `concurrency` at a time; the layers keep the command line's order.
+  const layers = await mapLimit(files, options.concurrency ?? 5, async ({ path, mediaType, title, full }, _i, sig) => {
+    await statRegularFile(full);
+    const { digest, size } = await digestFile(full, sig);
     const desc: Descriptor = {
       mediaType: mediaType ?? DEFAULT_LAYER_TYPE, digest, size,
       annotations: { ...(options.fileAnnotations?.[path] ?? {}), [ANNOTATIONS.title]: title },
     };
-    if (!(await target.exists(desc, { signal }))) await target.push(desc, fileContent(full), { signal });
-    layers.push(desc);
-  }
+    if (!(await target.exists(desc, { signal: sig }))) await target.push(desc, fileContent(full), { signal: sig });
+    return desc;
+  }, { signal });
   let config = EMPTY_DESCRIPTOR;
   if (options.config !== undefined) {
     // attach.go runAttach: fileref.Parse(--config, oras.MediaTypeUnknownConfig), `$config` annotations on it.
@@ -111,30 +118,6 @@ export async function attachArtifact(target: Target, subjectRef: string, options
   await target.push({ mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size }, bytes, { signal });
   const indexUpdated = await indexReferrer(target, subject.digest, descriptor, options.mode ?? 'auto', signal);
   return { subject, descriptor, manifest: bytes, indexUpdated };
-}
-
-/**
- * oras-go's platform selection for Resolve with TargetPlatform (internal/platform SelectManifest):
- * in an index, the first manifest whose platform matches; a manifest must have a config whose
- * os/architecture match.
- */
-async function selectPlatform(target: Target, desc: Descriptor, want: Platform, ref: string, signal?: AbortSignal): Promise<Descriptor> {
-  const doc = JSON.parse((await readAll(await target.fetch(desc, { signal }), LIMITS.manifestBytes, 'manifest')).toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor };
-  if (isIndexMediaType(desc.mediaType)) {
-    const found = (doc.manifests ?? []).find((m) => platformMatches(m.platform, want));
-    if (!found) throw new WasmOciError('E_NOT_FOUND', `${ref} has no manifest for platform ${formatPlatform(want)}`);
-    return { mediaType: found.mediaType, digest: found.digest, size: found.size };
-  }
-  let got: Partial<Platform> | undefined;
-  if (doc.config) {
-    try {
-      got = JSON.parse((await readAll(await target.fetch(doc.config, { signal }), LIMITS.manifestBytes, 'config')).toString('utf8')) as Partial<Platform>;
-    } catch (err) {
-      if (err instanceof WasmOciError && err.code !== 'E_MANIFEST_INVALID') throw err;
-    }
-  }
-  if (!platformMatches(got, want)) throw new WasmOciError('E_NOT_FOUND', `${ref} is not for platform ${formatPlatform(want)}`);
-  return desc;
 }
 
 /**

@@ -64,7 +64,7 @@ export class HandLayout {
   }
 
   /** Writes an index of the given manifests, each with its platform (or none). */
-  async index(children: Array<{ manifest: HandBlob; platform?: { architecture: string; os: string } }>): Promise<HandBlob> {
+  async index(children: Array<{ manifest: HandBlob; platform?: { architecture: string; os: string; variant?: string } }>): Promise<HandBlob> {
     const doc = {
       schemaVersion: 2,
       mediaType: MT.ociIndex,

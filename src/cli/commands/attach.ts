@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../content/oci-layout.js';
 import { loadAnnotations, ANNOTATION_CONFIG_KEY, ANNOTATION_MANIFEST_KEY } from '../../pack/annotations.js';
 import { attachArtifact, parseReferrersMode } from '../../operations/referrers.js';
 import type { CliContext } from '../context.js';
-import { addTargetOptions, collect, type TargetFlags } from '../options.js';
+import { addConcurrencyOption, addTargetOptions, collect, type TargetFlags } from '../options.js';
 import { orasDescriptor } from '../oras-json.js';
 import { parsePlatform } from '../../oci/platform.js';
 import { openTarget, requireRef } from '../target.js';
@@ -19,6 +19,7 @@ interface AttachFlags extends TargetFlags {
   config?: string;
   platform?: string;
   disablePathValidation?: boolean;
+  concurrency: number;
 }
 
 /** oras attach (cmd/oras/root/attach.go): files or annotations attached to an existing artifact. */
@@ -35,11 +36,14 @@ export function attachCommand(getContext: (cmd: Command) => CliContext): Command
     .option('--export-manifest <file>', 'also write the pushed manifest to this file')
     .option('--disable-path-validation', 'allow absolute and ../ file paths (their titles are refused by pulls that check paths)')
     .option('--distribution-spec <spec>', 'v1.1-referrers-api (the registry indexes referrers) or v1.1-referrers-tag (the sha256-<hex> tag index)');
-  addTargetOptions(cmd);
+  // oras attach.go: --concurrency, default 5.
+  addConcurrencyOption(addTargetOptions(cmd), 5, 'files uploaded in parallel');
   cmd.addHelpText('after', '\nExamples:\n  $ wasm-oci attach --artifact-type doc/example registry.example.com/filters/example:v0.1 hi.txt\n  $ wasm-oci attach --artifact-type doc/example --annotation key=val --oci-layout ./wasm-store:v0.1');
   cmd.action(async (reference: string, files: string[], flags: AttachFlags, self: Command) => {
     const ctx = getContext(self);
     const mode = parseReferrersMode(flags.distributionSpec);
+    // attach.go PreRunE: CheckMutuallyExclusiveFlags("config", "platform").
+    if (flags.config !== undefined && flags.platform !== undefined) throw new WasmOciError('E_USAGE', '--config, --platform cannot be used at the same time');
     const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
     const annotations = await loadAnnotations({ flags: flags.annotation, file: flags.annotationFile ? resolvePath(ctx.io.cwd, flags.annotationFile) : undefined });
     const manifestAnnotations = annotations[ANNOTATION_MANIFEST_KEY] ?? {};
@@ -53,6 +57,7 @@ export function attachCommand(getContext: (cmd: Command) => CliContext): Command
       ...(flags.config !== undefined ? { config: flags.config, configAnnotations: annotations[ANNOTATION_CONFIG_KEY] } : {}),
       ...(platform ? { platform } : {}),
       disablePathValidation: flags.disablePathValidation === true,
+      concurrency: flags.concurrency,
     });
     if (flags.exportManifest) await writeFileAtomic(resolvePath(ctx.io.cwd, flags.exportManifest), result.manifest);
     const sep = opened.kind === 'oci-layout' ? '@' : '@';

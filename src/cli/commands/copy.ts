@@ -6,9 +6,11 @@ import { indexIfReferrer, parseReferrersMode } from '../../operations/referrers.
 import { WasmOciError } from '../../errors.js';
 import { convertArtifact, type ConvertResult } from '../../operations/convert.js';
 import type { CliContext } from '../context.js';
-import { addConcurrencyOption, addRemoteOptions, addSideRemoteOptions, collect, hasSideCredential, sideTargetFlags, type TargetFlags } from '../options.js';
+import { addConcurrencyOption, addPlatformOption, addRemoteOptions, addSideRemoteOptions, collect, hasSideCredential, sideTargetFlags, type TargetFlags } from '../options.js';
 import { TransferDisplay } from '../progress.js';
 import { hasFlagCredential, openTarget, readStdinSecret, requireRef } from '../target.js';
+import { resolvePlatform } from '../../copy/select-platform.js';
+import { parsePlatform } from '../../oci/platform.js';
 
 interface CopyFlags extends TargetFlags {
   fromOciLayout?: boolean;
@@ -20,6 +22,7 @@ interface CopyFlags extends TargetFlags {
   rootId?: string[];
   recursive?: boolean;
   distributionSpec?: string;
+  platform?: string;
   [sideFlag: string]: unknown;
 }
 
@@ -41,7 +44,7 @@ export function copyCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('--to-distribution-spec, --distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag: how copied referrers are indexed on the destination');
   addSideRemoteOptions(cmd, 'from', 'source');
   addSideRemoteOptions(cmd, 'to', 'destination');
-  addConcurrencyOption(addRemoteOptions(cmd));
+  addConcurrencyOption(addPlatformOption(addRemoteOptions(cmd), 'copy the manifest of this platform'));
   cmd.addHelpText(
     'after',
     `
@@ -49,10 +52,12 @@ Examples:
   $ wasm-oci copy registry.example.com/filters/example:v0.1 mirror.example.com/filters/example:v0.1
   $ wasm-oci copy --from-oci-layout ./wasm-store:v0.1 registry.example.com/filters/example:v0.1
   $ wasm-oci copy --from-ca-file ./ca.pem registry.example.com/filters/example:v0.1 --to-plain-http localhost:5000/filters/example:v0.1
-  $ wasm-oci copy REGISTRY/asm-test:v0.1 REGISTRY/asm-test:v0.1-istio --profile solo`,
+  $ wasm-oci copy REGISTRY/asm-test:v0.1 REGISTRY/asm-test:v0.1-istio --profile solo
+  $ wasm-oci copy --platform wasip1/wasm registry.example.com/filters/set:v0.1 mirror.example.com/filters/example:v0.1`,
   );
   cmd.action(async (source: string, destination: string, flags: CopyFlags, self: Command) => {
     const ctx = getContext(self);
+    const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
     let secret: Promise<string> | undefined;
     const stdinSecret = () => (secret ??= readStdinSecret(ctx));
     const side = (which: 'from' | 'to'): TargetFlags => {
@@ -89,11 +94,15 @@ Examples:
     let result: CopyResult | ConvertResult;
     let referrers: Descriptor[] = [];
     try {
+      // cp.go: with --platform the root is oras.Resolve with TargetPlatform (-r, no destination
+      // tag) or CopyOptions.WithTargetPlatform (plain copy): the same manifest either way; a
+      // --profile conversion starts from that manifest too.
+      const profileSource = flags.profile && platform ? (await resolvePlatform(src.target, srcRef, platform, ctx.signal)).digest : srcRef;
       result = flags.profile
         ? await convertArtifact({
         signal: ctx.signal,
             source: src.target,
-            sourceRef: srcRef,
+            sourceRef: profileSource,
             destination: dst.target,
             tags,
             profile: flags.profile,
@@ -109,6 +118,7 @@ Examples:
         signal: ctx.signal,
             concurrency: flags.concurrency,
             mountFrom: sameRegistry ? src.repository : undefined,
+            ...(platform ? { platform } : {}),
             onProgress: display.onProgress,
             onCopy: (desc, action) => {
               display.result(desc, action === 'copied' ? 'Copied' : action === 'mounted' ? 'Mounted' : 'Exists');

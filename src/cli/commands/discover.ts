@@ -3,7 +3,9 @@ import { WasmOciError } from '../../errors.js';
 import type { ReferrerLister } from '../../content/interfaces.js';
 import { discoverReferrers, parseReferrersMode, type DiscoverNode } from '../../operations/referrers.js';
 import type { CliContext } from '../context.js';
-import { addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
+import { addPlatformOption, addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
+import { resolvePlatform } from '../../copy/select-platform.js';
+import { parsePlatform } from '../../oci/platform.js';
 import { orasDescriptor } from '../oras-json.js';
 import { openTarget, requireRef } from '../target.js';
 
@@ -11,6 +13,7 @@ interface DiscoverFlags extends TargetFlags {
   artifactType?: string;
   depth?: number;
   distributionSpec?: string;
+  platform?: string;
 }
 
 /** oras's JSON node (display/metadata/model/discover.go Node): reference, the descriptor, referrers. */
@@ -45,15 +48,17 @@ export function discoverCommand(getContext: (cmd: Command) => CliContext): Comma
     .option('--artifact-type <type>', 'only referrers of this artifact type')
     .option('--depth <n>', 'levels of referrers to show (all when not given)', (v) => positiveInt(v, '--depth'))
     .option('--distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag');
-  addTargetOptions(cmd);
+  addPlatformOption(addTargetOptions(cmd), 'list the referrers of the manifest of this platform');
   cmd.addHelpText('after', '\nExamples:\n  $ wasm-oci discover registry.example.com/filters/example:v0.1\n  $ wasm-oci discover --format json --depth 1 registry.example.com/filters/example:v0.1\n  $ wasm-oci discover --format table registry.example.com/filters/example:v0.1');
   cmd.action(async (reference: string, flags: DiscoverFlags, self: Command) => {
     const ctx = getContext(self);
     parseReferrersMode(flags.distributionSpec);
+    const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
     const opened = await openTarget(ctx, reference, flags);
     const target = opened.target as Partial<ReferrerLister> & typeof opened.target;
     if (typeof target.referrers !== 'function') throw new WasmOciError('E_UNSUPPORTED', 'this target cannot list referrers');
-    const subject = await opened.target.resolve(requireRef(opened, reference), { signal: ctx.signal });
+    // oras discover.go: the subject is oras.Resolve with TargetPlatform.
+    const subject = await resolvePlatform(opened.target, requireRef(opened, reference), platform, ctx.signal);
     // oras shows only direct referrers in the table view.
     const depth = ctx.view === 'table' ? 1 : flags.depth ?? 0;
     const root = await discoverReferrers(target as ReferrerLister, subject, { artifactType: flags.artifactType, depth, signal: ctx.signal });

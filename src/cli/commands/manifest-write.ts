@@ -13,7 +13,8 @@ import { createImageIndex, fetchManifestConfig, updateImageIndex } from '../../o
 import { pushManifestDocument } from '../../operations/manifest-push.js';
 import { parseReferrersMode } from '../../operations/referrers.js';
 import type { CliContext } from '../context.js';
-import { addTargetOptions, collect, type TargetFlags } from '../options.js';
+import { addConcurrencyOption, addPlatformOption, addTargetOptions, collect, type TargetFlags } from '../options.js';
+import { parsePlatform } from '../../oci/platform.js';
 import { openTarget, requireRef, type OpenedTarget } from '../target.js';
 
 /** A manifest file, or stdin for `-`, bounded to what a registry accepts. */
@@ -54,16 +55,17 @@ export function manifestPushCommand(getContext: (cmd: Command) => CliContext): C
     .option('--descriptor', 'print the descriptor of the pushed manifest')
     .option('--pretty', 'indent the descriptor')
     .option('--distribution-spec <spec>', 'v1.1-referrers-api or v1.1-referrers-tag (where a manifest with subject is indexed)');
-  addTargetOptions(cmd);
+  // oras manifest/push.go: --concurrency (default 5) is how many tags are set at once (TagBytesN).
+  addConcurrencyOption(addTargetOptions(cmd), 5, 'tags set in parallel');
   cmd.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest push registry.example.com/filters/example:v1,latest manifest.json\n  $ cat manifest.json | wasm-oci manifest push --oci-layout ./wasm-store:v1 -');
-  cmd.action(async (reference: string, file: string, flags: TargetFlags & { mediaType?: string; descriptor?: boolean; pretty?: boolean; distributionSpec?: string }, self: Command) => {
+  cmd.action(async (reference: string, file: string, flags: TargetFlags & { mediaType?: string; descriptor?: boolean; pretty?: boolean; distributionSpec?: string; concurrency: number }, self: Command) => {
     const ctx = getContext(self);
     const mode = parseReferrersMode(flags.distributionSpec);
     if (file === '-' && (flags.passwordStdin || flags.identityTokenStdin)) throw new WasmOciError('E_USAGE', 'the manifest and the password cannot both come from stdin');
     const bytes = await readManifestInput(ctx, file);
     const opened = await openTarget(ctx, reference, flags, { write: true });
     const tags = tagsOf(opened);
-    const result = await pushManifestDocument(opened.target, bytes, { mediaType: flags.mediaType, tags, mode, signal: ctx.signal });
+    const result = await pushManifestDocument(opened.target, bytes, { mediaType: flags.mediaType, tags, mode, signal: ctx.signal, concurrency: flags.concurrency });
     if (opened.digest && opened.digest !== result.descriptor.digest) {
       throw new WasmOciError('E_DIGEST_MISMATCH', `the manifest has digest ${result.descriptor.digest}, the reference says ${opened.digest}`);
     }
@@ -82,13 +84,14 @@ export function manifestFetchConfigCommand(getContext: (cmd: Command) => CliCont
     .option('--descriptor', 'print the config descriptor (with -o FILE the config still goes into FILE)')
     .option('--pretty', 'indent the JSON')
     .option('-o, --output <file>', 'write the config to a file ("-" for stdout)');
-  addTargetOptions(cmd);
-  cmd.addHelpText('after', '\nExample:\n  $ wasm-oci manifest fetch-config registry.example.com/filters/example:v0.1');
-  cmd.action(async (reference: string, flags: TargetFlags & { descriptor?: boolean; pretty?: boolean; output?: string }, self: Command) => {
+  addPlatformOption(addTargetOptions(cmd), 'fetch the config of the manifest of this platform');
+  cmd.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest fetch-config registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest fetch-config --platform wasip1/wasm registry.example.com/filters/example:v0.1');
+  cmd.action(async (reference: string, flags: TargetFlags & { descriptor?: boolean; pretty?: boolean; output?: string; platform?: string }, self: Command) => {
     const ctx = getContext(self);
     if (flags.output === '-' && flags.descriptor) throw new WasmOciError('E_USAGE', '`--descriptor` cannot be used with `--output -` at the same time');
+    const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
     const opened = await openTarget(ctx, reference, flags);
-    const { descriptor, bytes } = await fetchManifestConfig(opened.target, requireRef(opened, reference), ctx.signal);
+    const { descriptor, bytes } = await fetchManifestConfig(opened.target, requireRef(opened, reference), ctx.signal, platform);
     if (flags.output && flags.output !== '-') {
       await writeFileAtomic(resolvePath(ctx.io.cwd, flags.output), bytes);
       if (flags.descriptor) printDescriptor(ctx, descriptor, flags.pretty);

@@ -7,7 +7,8 @@ import { writeFileAtomic } from '../../content/oci-layout.js';
 import { fetchManifest } from '../../operations/manifest.js';
 import { parseReferrersMode, unindexReferrer } from '../../operations/referrers.js';
 import type { CliContext } from '../context.js';
-import { addTargetOptions, type TargetFlags } from '../options.js';
+import { addPlatformOption, addTargetOptions, type TargetFlags } from '../options.js';
+import { parsePlatform } from '../../oci/platform.js';
 import { orasFetched, printDescriptor } from '../oras-json.js';
 import { openTarget, requireRef } from '../target.js';
 import { manifestFetchConfigCommand, manifestIndexCommand, manifestPushCommand } from './manifest-write.js';
@@ -17,6 +18,7 @@ interface FetchFlags extends TargetFlags {
   descriptor?: boolean;
   pretty?: boolean;
   output?: string;
+  platform?: string;
 }
 
 /** oras's StringSliceVar: `--media-type a,b` and `--media-type a --media-type b` both give [a, b]. */
@@ -36,14 +38,16 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
     .option('--descriptor', 'print the descriptor (with -o FILE the manifest still goes into FILE)')
     .option('--pretty', 'indent the JSON (not in a file)')
     .option('-o, --output <file>', 'write the manifest to a file ("-" for stdout)');
-  addTargetOptions(fetch);
-  fetch.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest fetch --pretty registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest fetch --descriptor -o manifest.json registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest fetch --descriptor --oci-layout ./wasm-store:v0.1');
+  addPlatformOption(addTargetOptions(fetch), 'fetch the manifest of this platform');
+  fetch.addHelpText('after', '\nExamples:\n  $ wasm-oci manifest fetch --pretty registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest fetch --descriptor -o manifest.json registry.example.com/filters/example:v0.1\n  $ wasm-oci manifest fetch --descriptor --oci-layout ./wasm-store:v0.1\n  $ wasm-oci manifest fetch --platform wasip1/wasm registry.example.com/filters/example:v0.1');
   fetch.action(async (reference: string, flags: FetchFlags, self: Command) => {
     const ctx = getContext(self);
     // oras cmd/oras/root/manifest/fetch.go (PreRunE): the descriptor and the content cannot share stdout.
     if (flags.output === '-' && flags.descriptor) throw new WasmOciError('E_USAGE', '`--descriptor` cannot be used with `--output -` at the same time');
+    const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
     const opened = await openTarget(ctx, reference, flags);
-    const { descriptor, bytes } = await fetchManifest(opened.target, requireRef(opened, reference), ctx.signal, flags.mediaType);
+    // fetch.go: oras.FetchBytes (or Resolve for --descriptor) with TargetPlatform.
+    const { descriptor, bytes } = await fetchManifest(opened.target, requireRef(opened, reference), ctx.signal, flags.mediaType, platform);
     if (ctx.format === 'json' && !flags.descriptor) {
       // oras's document (model/fetched.go NewFetched): the descriptor and the manifest as
       // `content`. oras refuses `--output -` with --format json (cmd/oras/root/manifest/fetch.go

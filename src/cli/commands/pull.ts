@@ -5,7 +5,8 @@ import { fromFsError, WasmOciError } from '../../errors.js';
 import { withBlobCache } from '../../content/cache.js';
 import { pullArtifacts } from '../../operations/pull.js';
 import type { CliContext } from '../context.js';
-import { addConcurrencyOption, addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
+import { addConcurrencyOption, addPlatformOption, addTargetOptions, positiveInt, type TargetFlags } from '../options.js';
+import { parsePlatform } from '../../oci/platform.js';
 import { formatBytes, TransferDisplay } from '../progress.js';
 import { orasPulledFile } from '../oras-json.js';
 import { parseFileRef } from '../../pack/file-ref.js';
@@ -21,6 +22,7 @@ interface PullFlags extends TargetFlags {
   keepOldFiles?: boolean;
   config?: string;
   allowPathTraversal?: boolean;
+  platform?: string;
 }
 
 interface PullRequest {
@@ -86,7 +88,7 @@ export function pullCommand(getContext: (cmd: Command) => CliContext): Command {
     .option('-k, --keep-old-files', 'do not replace files that exist: fail (before writing anything) instead')
     .addOption(new Option('-T, --allow-path-traversal', 'refused: wasm-oci never writes outside the output directory').hideHelp())
     .option('--config <path[:mediatype]>', 'also write the manifest config to PATH in the output directory (only if its media type is the one given)');
-  addConcurrencyOption(addTargetOptions(cmd));
+  addConcurrencyOption(addPlatformOption(addTargetOptions(cmd), 'pull the manifest of this platform instead of an index\'s wasm entry'));
   cmd.addHelpText(
     'after',
     `
@@ -94,6 +96,7 @@ Examples:
   $ wasm-oci pull --oci-layout ./wasm-store:v0.1 -o ./out
   $ wasm-oci pull registry.example.com/filters/example:v0.1 -o ./filters
   $ wasm-oci pull registry.example.com/filters/example@sha256:... --cache-dir ~/.cache/wasm-oci
+  $ wasm-oci pull --platform wasip1/wasm registry.example.com/filters/example:v0.1 -o ./filters
   $ wasm-oci pull reg.example.com/filters/a:v1 reg.example.com/filters/b:v2=b-canary -o ./filters   # ./filters/a, ./filters/b-canary`,
   );
   cmd.action(async (references: string[], flags: PullFlags, self: Command) => {
@@ -114,6 +117,7 @@ Examples:
     }
     const outputDir = resolvePath(ctx.io.cwd, flags.output);
     const configFile = flags.config !== undefined ? parseFileRef(flags.config) : undefined;
+    const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
     const cacheDir = flags.cacheDir ?? (ctx.io.env.WASM_OCI_CACHE_DIR || undefined);
     // One registry context per host for the whole run; the password from stdin is read once.
     const contexts: NonNullable<OpenOptions['contexts']> = new Map();
@@ -137,6 +141,7 @@ Examples:
           keepOldFiles: flags.keepOldFiles === true,
           ...(configFile ? { configFile: { name: configFile.path, ...(configFile.mediaType ? { mediaType: configFile.mediaType } : {}) } } : {}),
           onProgress: display.onProgress,
+          ...(platform ? { platform } : {}),
         })),
         { concurrency: flags.concurrency, signal: ctx.signal },
       );

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { addTargetOptions, type TargetFlags } from '../options.js';
+import { addPlatformOption, addTargetOptions, type TargetFlags } from '../options.js';
+import { resolvePlatform } from '../../copy/select-platform.js';
+import { parsePlatform } from '../../oci/platform.js';
 import { openTarget, requireRef } from '../target.js';
 
 export function resolveCommand(getContext: (cmd: Command) => CliContext): Command {
@@ -9,12 +11,14 @@ export function resolveCommand(getContext: (cmd: Command) => CliContext): Comman
     .description('print the digest a tag points to')
     .argument('<reference>', 'registry/repository:tag (or a layout path with --oci-layout)')
     .option('-l, --full-reference', 'print name@digest instead of the digest alone');
-  addTargetOptions(cmd);
-  cmd.addHelpText('after', '\nExample:\n  $ wasm-oci resolve registry.example.com/filters/example:v0.1');
-  cmd.action(async (reference: string, flags: TargetFlags & { fullReference?: boolean }, self: Command) => {
+  addPlatformOption(addTargetOptions(cmd), 'resolve the manifest of this platform');
+  cmd.addHelpText('after', '\nExamples:\n  $ wasm-oci resolve registry.example.com/filters/example:v0.1\n  $ wasm-oci resolve --platform wasip1/wasm registry.example.com/filters/example:v0.1');
+  cmd.action(async (reference: string, flags: TargetFlags & { fullReference?: boolean; platform?: string }, self: Command) => {
     const ctx = getContext(self);
+    const platform = flags.platform !== undefined ? parsePlatform(flags.platform) : undefined;
     const opened = await openTarget(ctx, reference, flags);
-    const desc = await opened.target.resolve(requireRef(opened, reference));
+    // oras resolve.go: oras.Resolve with TargetPlatform.
+    const desc = await resolvePlatform(opened.target, requireRef(opened, reference), platform, ctx.signal);
     ctx.out(flags.fullReference ? `${opened.name}@${desc.digest}` : desc.digest);
     ctx.json({ reference, ...desc });
   });
