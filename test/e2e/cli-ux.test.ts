@@ -294,7 +294,7 @@ test('--help on every command and subcommand exits 0 and shows an example; usage
   const badValue = await cli(['push', '--concurrency', 'zero', 'r', 'f']);
   assert.equal(badValue.code, USAGE_EXIT);
   assert.match(badValue.stderr, /--concurrency needs a positive integer/);
-  assert.match(badValue.stderr, /^Usage: wasm-oci push \[options\] <reference> <files\.\.\.>$/m);
+  assert.match(badValue.stderr, /^Usage: wasm-oci push \[options\] <reference> \[files\.\.\.\]$/m);
   const badFormat = await cli(['--format', 'yaml', 'resolve', 'r:t']);
   assert.equal(badFormat.code, USAGE_EXIT);
   assert.match(badFormat.stderr, /Allowed choices are text, json/);

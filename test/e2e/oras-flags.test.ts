@@ -100,7 +100,7 @@ test('attach --config puts the given config blob under the referrer; --platform 
   assert.equal(onIndex.subject, `${repo}@${child}`, 'the subject is the platform\'s manifest, not the index');
   const wrong = await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'linux/amd64', `${repo}:set`, '-a', 'k=v']);
   assert.equal(wrong.code, 4, wrong.stderr);
-  assert.match(wrong.stderr, /no manifest for platform linux\/amd64/);
+  assert.match(wrong.stderr, /no matching manifest was found in the manifest list for platform linux\/amd64/);
   const direct = await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'linux/amd64', `${repo}:v1`, '-a', 'k=v']);
   assert.equal(direct.code, 4, 'a manifest of another platform is refused');
   ok(await runCli(['attach', '--plain-http', '--artifact-type', 'application/x', '--platform', 'wasip1/wasm', `${repo}:v1`, '-a', 'k=v']), 'a manifest of the platform');
