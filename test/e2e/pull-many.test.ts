@@ -8,6 +8,7 @@ import { padModule } from '../helpers/wasm-padding.js';
 import { examplesDir } from '../helpers/paths.js';
 import { randomBytes } from 'node:crypto';
 import { makeTempDir } from '../helpers/tmp.js';
+import { isManifestRequest, startFaultProxy } from '../helpers/fault-proxy.js';
 import { ERROR_CODES } from '../../src/errors.js';
 
 // Issue 14: several references in one pull (a CI job or a node agent moving many filters).
@@ -47,4 +48,35 @@ test('two references that would share a directory are refused before anything is
   assert.match(r.stderr, /would both be written into/);
   assert.equal(reg.requests().length, before, 'no request was sent');
   await assert.rejects(readdir(join(dir, 'out')));
+});
+
+// Issue 14: ten small filters are bound by round trips; one pull moves several references at
+// once (8) unless --concurrency says otherwise. A proxy holds every manifest answer 400 ms: the
+// references whose manifest GET arrived before the first answer went out were in flight together.
+test('a pull of several references asks for up to 8 manifests at once; an explicit --concurrency bounds it', async (t) => {
+  const reg = await startDistribution({ mode: 'plain', t });
+  const dir = await makeTempDir(t);
+  const names = Array.from({ length: 10 }, (_, i) => `f${i}`);
+  for (const name of names) {
+    await writeFile(join(dir, `${name}.wasm`), padModule(await readFile(join(examplesDir, 'example-filter.wasm')), randomBytes(500)));
+    const pushed = await runCli(['push', '--plain-http', `${reg.host}/many/${name}:v1`, `${name}.wasm`], { cwd: dir });
+    assert.equal(pushed.code, 0, pushed.stderr);
+  }
+  const proxy = await startFaultProxy({ upstream: reg.url });
+  t.after(() => proxy.close());
+  const inFlightAtFirstAnswer = async (extra: string[]) => {
+    proxy.requests.length = 0;
+    proxy.clearFaults();
+    proxy.addFault({ match: (r) => r.method === 'GET' && isManifestRequest(r), fault: { kind: 'stall', ms: 400 } });
+    const out = join(dir, `out-${extra.join('') || 'default'}`);
+    const r = await runCli(['pull', '--plain-http', ...extra, ...names.map((n) => `${proxy.host}/many/${n}:v1`), '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await readdir(out)).sort(), [...names].sort());
+    const manifests = proxy.requests.filter((q) => q.method === 'GET' && isManifestRequest(q));
+    assert.equal(manifests.length, 10);
+    const firstAnswer = Math.min(...manifests.map((q) => q.answeredAt ?? Infinity));
+    return manifests.filter((q) => q.arrivedAt < firstAnswer).length;
+  };
+  assert.equal(await inFlightAtFirstAnswer([]), 8);
+  assert.equal(await inFlightAtFirstAnswer(['--concurrency', '2']), 2);
 });

@@ -76,6 +76,9 @@ function outputDirs(requests: readonly PullRequest[], opened: readonly OpenedTar
   return names.map((n) => join(outputDir, n));
 }
 
+/** References of one `pull` moved at once unless --concurrency says otherwise (issue 14). */
+const ARTIFACTS_AT_ONCE = 8;
+
 export function pullCommand(getContext: (cmd: Command) => CliContext): Command {
   const cmd = new Command('pull')
     .description('pull a Wasm artifact and write its module (and files) into a directory')
@@ -143,7 +146,10 @@ Examples:
           onProgress: display.onProgress,
           ...(platform ? { platform } : {}),
         })),
-        { concurrency: flags.concurrency, signal: ctx.signal },
+        // Artifacts at once: small filters are bound by round trips, not bandwidth, so several
+        // references go together (up to 8) while each moves its own blobs --concurrency at a time,
+        // as oras does for one artifact. An explicit --concurrency bounds both.
+        { concurrency: self.getOptionValueSource('concurrency') === 'cli' ? flags.concurrency : Math.min(requests.length, ARTIFACTS_AT_ONCE), signal: ctx.signal },
       );
     } finally {
       display.stop();
