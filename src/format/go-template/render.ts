@@ -1,0 +1,44 @@
+/**
+ * `--format go-template=TEMPLATE`: runs a Go text/template with sprig's functions on a command's
+ * JSON document, as oras 1.3 does (cmd/oras/internal/output/template.go ParseAndWrite: the
+ * template named "format output", sprig.FuncMap over the builtins, the object turned into a
+ * map[string]any by a JSON round trip so numbers are float64).
+ */
+import { WasmOciError } from '../../errors.js';
+import { BUILTINS } from './builtins.js';
+import { execute, TemplateExecError, type GoFunc } from './exec.js';
+import { TemplateSyntaxError } from './lex.js';
+import { parseTemplate } from './parse.js';
+import { SPRIG } from './sprig.js';
+import { fromJsonDocument } from './values.js';
+
+const NAME = 'format output';
+
+/** The builtins, then sprig's functions over them (a sprig name wins, as template.Funcs makes it). */
+const FUNCS = new Map<string, GoFunc>([...Object.entries(BUILTINS), ...Object.entries(SPRIG)]);
+
+/**
+ * The template's output for `value`. A template that does not parse, names a function we do not
+ * have, or fails while running is an E_USAGE error with Go's message.
+ */
+export function renderGoTemplate(template: string, value: unknown): string {
+  let parsed;
+  try {
+    parsed = parseTemplate(template, (name) => FUNCS.has(name));
+  } catch (err) {
+    if (err instanceof TemplateSyntaxError) {
+      throw new WasmOciError('E_USAGE', `template: ${NAME}:${err.line}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+  try {
+    return execute(parsed, FUNCS, fromJsonDocument(value), NAME, template);
+  } catch (err) {
+    if (err instanceof TemplateExecError) throw new WasmOciError('E_USAGE', err.message, { cause: err });
+    if (err instanceof RangeError) {
+      // Deep nesting (a huge list printed, a parenthesised pipeline thousands deep) exhausts the JS stack.
+      throw new WasmOciError('E_USAGE', `template: ${NAME}: executing "${NAME}": ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
