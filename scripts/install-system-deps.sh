@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suites and the benchmark use: a real CNCF
 # Distribution registry, skopeo as an independent client, wabt for test modules, real
 # credential helpers, a forward proxy (tinyproxy, for HTTPS_PROXY/HTTP_PROXY), a keychain
-# (gnome-keyring on D-Bus), pass/gnupg, and libsecret so keytar can build.
+# (gnome-keyring on D-Bus), pass/gnupg, libsecret so keytar can build, and Go with sprig (the
+# go-template differential test runs Go's text/template + sprig, as oras does, beside ours).
 # Idempotent: it only calls apt-get when something is missing.
 set -euo pipefail
 need=()
@@ -23,6 +24,8 @@ have gpg || need+=(gnupg)
 have tinyproxy || need+=(tinyproxy)
 [ -x /usr/bin/time ] || need+=(time)
 dpkg -s libsecret-1-dev >/dev/null 2>&1 || need+=(libsecret-1-dev)
+have go || need+=(golang-go)
+[ -f /usr/share/gocode/src/github.com/Masterminds/sprig/functions.go ] || need+=(golang-github-masterminds-sprig-dev)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 sudo=()
 if [ "$(id -u)" != 0 ]; then

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { WasmOciError } from '../errors.js';
+import { checkGoTemplate, renderGoTemplate } from '../format/go-template/render.js';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -14,16 +15,68 @@ export interface CliIO {
 
 export interface GlobalFlags {
   format?: string;
+  /** `--template T` (with `--format go-template`), as oras spells it. */
+  template?: string;
   tty?: boolean;
   debug?: boolean;
+  /** The command being run, without the program name (`manifest fetch`): go-template is only for some. */
+  command?: string;
+}
+
+/**
+ * The commands whose document can go through `--format go-template`: those oras 1.3 gives the
+ * go-template type (cmd/oras/internal/display/handler.go: push, attach, pull, discover,
+ * manifest fetch, repo ls, repo tags).
+ */
+export const GO_TEMPLATE_COMMANDS: ReadonlySet<string> = new Set(['push', 'attach', 'pull', 'discover', 'manifest fetch', 'repo ls', 'repo tags']);
+
+const GO_TEMPLATE = 'go-template';
+
+/**
+ * oras's option.Format Parse and parseFlag (cmd/oras/internal/option/format.go): `--template`
+ * needs `--format go-template`; `go-template=T` carries its template; go-template without one
+ * fails with oras's recommendation; a command without the go-template type refuses it with the
+ * types it has (oras lists the default type last).
+ */
+function parseFormat(flags: GlobalFlags): { view: 'text' | 'json' | 'tree' | 'table' | 'go-template'; template?: string } {
+  const format = flags.format ?? 'text';
+  const command = flags.command ?? '';
+  let type = format;
+  let template = flags.template !== undefined && flags.template !== '' ? flags.template : undefined;
+  if (template !== undefined) {
+    if (type !== GO_TEMPLATE) throw new WasmOciError('E_USAGE', `--template must be used with --format ${GO_TEMPLATE}`);
+  } else if (format.startsWith(`${GO_TEMPLATE}=`)) {
+    type = GO_TEMPLATE;
+    template = format.slice(GO_TEMPLATE.length + 1);
+    if (template === '') template = undefined;
+  }
+  if (type === GO_TEMPLATE) {
+    if (template === undefined) {
+      throw new WasmOciError('E_USAGE', `"${GO_TEMPLATE}" format specified but no template given`, { hint: `use \`--format ${GO_TEMPLATE}=TEMPLATE\` to specify the template` });
+    }
+    if (!GO_TEMPLATE_COMMANDS.has(command)) {
+      const types = command === 'discover' ? 'table, json, go-template, tree' : 'json, text';
+      throw new WasmOciError('E_USAGE', `invalid format type: "${GO_TEMPLATE}"`, { hint: `supported types: ${types}` });
+    }
+    return { view: 'go-template', template };
+  }
+  if (type !== 'text' && type !== 'json' && type !== 'tree' && type !== 'table') {
+    throw new WasmOciError('E_USAGE', `--format must be "text" or "json", not "${format}"`);
+  }
+  return { view: type };
 }
 
 /** What every command gets: where to write, in which format, with which colours. */
 export class CliContext {
   readonly io: CliIO;
   readonly format: OutputFormat;
-  /** The --format as given: `tree` and `table` are the text views of discover. */
-  readonly view: 'text' | 'json' | 'tree' | 'table';
+  /**
+   * The --format as given: `tree` and `table` are the text views of discover; `go-template`
+   * builds the JSON document (format is `json`) and prints it through the template.
+   */
+  readonly view: 'text' | 'json' | 'tree' | 'table' | 'go-template';
+  /** The Go template of `--format go-template=T` / `--template T`. */
+  readonly template?: string;
   /** Progress and prompts are allowed: stderr is a terminal and --no-tty was not given. */
   readonly interactive: boolean;
   readonly debug: boolean;
@@ -38,13 +91,14 @@ export class CliContext {
   constructor(io: CliIO, flags: GlobalFlags, signal: AbortSignal = new AbortController().signal) {
     this.io = io;
     this.signal = signal;
-    const format = flags.format ?? 'text';
-    if (format !== 'text' && format !== 'json' && format !== 'tree' && format !== 'table') {
-      throw new WasmOciError('E_USAGE', `--format must be "text" or "json", not "${format}"`);
-    }
+    const { view, template } = parseFormat(flags);
+    // A template that does not parse fails before the command does anything (oras finds out
+    // only when it prints, after the push or pull).
+    if (template !== undefined) checkGoTemplate(template);
     // oras's discover has two text views, `tree` and `table`: both are text to every other command.
-    this.format = format === 'json' ? 'json' : 'text';
-    this.view = format;
+    this.format = view === 'json' || view === 'go-template' ? 'json' : 'text';
+    this.view = view;
+    this.template = template;
     this.interactive = flags.tty !== false && io.stderr.isTTY === true && io.env.CI !== 'true' && io.env.TERM !== 'dumb';
     this.debug = flags.debug === true;
     this.color = new Chalk({ level: colorLevel(io, io.stdout) });
@@ -56,9 +110,14 @@ export class CliContext {
     if (this.format === 'text') this.io.stdout.write(`${line}\n`);
   }
 
-  /** The single JSON document of a command (json format only). */
+  /**
+   * The single JSON document of a command (json format only); with go-template, what the
+   * template prints for it, with no newline added (oras adds none).
+   */
   json(value: unknown): void {
-    if (this.format === 'json') this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    if (this.format !== 'json') return;
+    if (this.template !== undefined) this.io.stdout.write(renderGoTemplate(this.template, value));
+    else this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
   /** A warning on stderr, each distinct message once. */

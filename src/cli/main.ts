@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliContext, type CliIO, type GlobalFlags } from './context.js';
 import { errorDocument, exitCodeTable, renderError } from './render-error.js';
 import { registerCommands } from './program.js';
@@ -63,13 +63,22 @@ export function wantsJson(args: string[]): boolean {
   return false;
 }
 
+const FORMATS = ['text', 'json', 'tree', 'table', 'go-template'];
+
+/** commander's choices, plus `go-template=TEMPLATE` (oras's format type with a parameter). */
+function parseFormatFlag(value: string): string {
+  if (FORMATS.includes(value) || value.startsWith('go-template=')) return value;
+  throw new InvalidArgumentError(`Allowed choices are ${FORMATS.join(', ')}, go-template=TEMPLATE.`);
+}
+
 /** The program with every command, or with only the one `args` names (see registerCommands). */
 export async function buildProgram(io: CliIO, getContext: (cmd: Command) => CliContext, version: string, args?: readonly string[]): Promise<Command> {
   const program = new Command('wasm-oci');
   program
     .description('Push, pull, inspect and render WebAssembly filters in OCI registries and OCI image layouts')
     .version(version, '-V, --version')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'tree', 'table']).default('text'))
+    .addOption(new Option('--format <format>', 'output format: text, json (discover: tree, table); go-template=TEMPLATE on push, attach, pull, discover, manifest fetch, repo ls, repo tags').argParser(parseFormatFlag).default('text'))
+    .option('--template <template>', 'Go template for --format go-template (as oras: text/template with sprig functions)')
     .option('--no-tty', 'no progress, spinners or prompts, even on a terminal')
     .option('-d, --debug', 'trace HTTP requests on stderr (secrets redacted)')
     .exitOverride()
@@ -113,7 +122,7 @@ export async function main(args: string[], io: CliIO = defaultIO(), version?: st
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const getContext = (cmd: Command): CliContext => {
-    ctx ??= new CliContext(io, cmd.optsWithGlobals() as GlobalFlags, abort.signal);
+    ctx ??= new CliContext(io, { ...(cmd.optsWithGlobals() as GlobalFlags), command: commandPath(cmd).split(' ').slice(1).join(' ') }, abort.signal);
     return ctx;
   };
   const program = await buildProgram(io, getContext, version ?? (await readVersion()), args);

@@ -39,14 +39,15 @@ export function errorDocument(err: WasmOciError): ErrorDocument {
 
 /**
  * Prints one line saying what failed, then a hint where one helps, on stderr; with --format json
- * also the error document on stdout, so a script parsing stdout always gets one document.
+ * also the error document on stdout, so a script parsing stdout always gets one document
+ * (not with go-template: oras prints errors on stderr only).
  * Returns the exit code.
  */
 export function renderError(ctx: CliContext, err: unknown): number {
   const e = toWasmOciError(err);
   const hint = hintFor(e);
   // A command that already wrote its one document for this outcome (test's results, inspect --strict's verdicts) says so.
-  if (ctx.format === 'json' && e.details?.documentWritten !== true) ctx.io.stdout.write(`${JSON.stringify(errorDocument(e), null, 2)}\n`);
+  if (ctx.view === 'json' && e.details?.documentWritten !== true) ctx.io.stdout.write(`${JSON.stringify(errorDocument(e), null, 2)}\n`);
   const c = ctx.errColor;
   ctx.io.stderr.write(`${c.red('Error:')} ${e.message}\n`);
   if (hint) ctx.io.stderr.write(`${c.cyan('Hint:')} ${hint}\n`);

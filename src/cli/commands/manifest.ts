@@ -53,7 +53,7 @@ export function manifestCommand(getContext: (cmd: Command) => CliContext): Comma
       // `content`. oras refuses `--output -` with --format json (cmd/oras/root/manifest/fetch.go
       // PreRunE): stdout carries the document. With -o FILE the bytes go to the file as well and
       // our `path` is added.
-      if (flags.output === '-') throw new WasmOciError('E_USAGE', '`--output -` cannot be used with `--format json` at the same time');
+      if (flags.output === '-') throw new WasmOciError('E_USAGE', `\`--output -\` cannot be used with \`--format ${ctx.view}\` at the same time`);
       let path: string | undefined;
       if (flags.output) {
         path = resolvePath(ctx.io.cwd, flags.output);

@@ -283,6 +283,12 @@ export function sprintf(format: string, args: readonly GoValue[]): string {
       out += `%!${verb}(MISSING)`;
       continue;
     }
+    // print.go doPrintf: for %v, '+' and '#' select Go's struct-field and Go-syntax forms
+    // (plusV, sharpV), never a sign. The Go-syntax form (%#v) is not implemented: it prints as %v.
+    if (verb === 'v') {
+      f.plus = false;
+      f.sharp = false;
+    }
     out += printValue(args[argNum++]!, verb, f, 0);
   }
   if (argNum < args.length) {

@@ -8,7 +8,7 @@ import { WasmOciError } from '../../errors.js';
 import { BUILTINS } from './builtins.js';
 import { execute, TemplateExecError, type GoFunc } from './exec.js';
 import { TemplateSyntaxError } from './lex.js';
-import { parseTemplate } from './parse.js';
+import { parseTemplate, type ParsedTemplate } from './parse.js';
 import { SPRIG } from './sprig.js';
 import { fromJsonDocument } from './values.js';
 
@@ -17,20 +17,28 @@ const NAME = 'format output';
 /** The builtins, then sprig's functions over them (a sprig name wins, as template.Funcs makes it). */
 const FUNCS = new Map<string, GoFunc>([...Object.entries(BUILTINS), ...Object.entries(SPRIG)]);
 
-/**
- * The template's output for `value`. A template that does not parse, names a function we do not
- * have, or fails while running is an E_USAGE error with Go's message.
- */
-export function renderGoTemplate(template: string, value: unknown): string {
-  let parsed;
+function parse(template: string): ParsedTemplate {
   try {
-    parsed = parseTemplate(template, (name) => FUNCS.has(name));
+    return parseTemplate(template, (name) => FUNCS.has(name));
   } catch (err) {
     if (err instanceof TemplateSyntaxError) {
       throw new WasmOciError('E_USAGE', `template: ${NAME}:${err.line}: ${err.message}`, { cause: err });
     }
     throw err;
   }
+}
+
+/** Throws the E_USAGE error renderGoTemplate would for a template that does not parse. */
+export function checkGoTemplate(template: string): void {
+  parse(template);
+}
+
+/**
+ * The template's output for `value`. A template that does not parse, names a function we do not
+ * have, or fails while running is an E_USAGE error with Go's message.
+ */
+export function renderGoTemplate(template: string, value: unknown): string {
+  const parsed = parse(template);
   try {
     return execute(parsed, FUNCS, fromJsonDocument(value), NAME, template);
   } catch (err) {
