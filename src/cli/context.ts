@@ -116,8 +116,20 @@ export class CliContext {
    */
   json(value: unknown): void {
     if (this.format !== 'json') return;
-    if (this.template !== undefined) this.io.stdout.write(renderGoTemplate(this.template, value));
-    else this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    if (this.template === undefined) {
+      this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      return;
+    }
+    let output: string;
+    try {
+      output = renderGoTemplate(this.template, value);
+    } catch (err) {
+      // oras's template writes straight to stdout, so what came before an execution error is printed.
+      const written = err instanceof WasmOciError ? err.details?.written : undefined;
+      if (typeof written === 'string' && written !== '') this.io.stdout.write(written);
+      throw err;
+    }
+    this.io.stdout.write(output);
   }
 
   /** A warning on stderr, each distinct message once. */

@@ -91,6 +91,11 @@ test('go-template on every oras command that has it, against Distribution', asyn
   // An error while running (Go's wording), after the push as in oras.
   refused(await cli(['push', `${name}:late`, 'sig.json:application/json', '--format', 'go-template={{upper .size}}']), 'exec error', /at <\.size>: wrong type for value; expected string; got float64/);
   assert.equal(await manifestStatus('late'), 200, 'the push itself happened');
+  // What the template wrote before the error is printed, as Go writes it straight to oras's stdout.
+  const partial = await cli(['push', `${name}:partial`, 'sig.json:application/json', '--format', 'go-template={{.mediaType}} {{upper .size}}']);
+  assert.equal(partial.code, USAGE);
+  assert.equal(partial.stdout, 'application/vnd.oci.image.manifest.v1+json ');
+  assert.match(partial.stderr, /wrong type for value; expected string; got float64/);
 });
 
 test('go-template on an OCI layout: push, manifest fetch, discover', async (t) => {

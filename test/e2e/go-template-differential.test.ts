@@ -22,6 +22,8 @@ interface Outcome {
   ok: boolean;
   /** The output, or the error message. */
   text: string;
+  /** On an error while executing, what was written before it (Go writes as it goes). */
+  written?: string;
 }
 
 async function goOutcome(bin: string, tplFile: string, docFile: string): Promise<Outcome> {
@@ -29,10 +31,10 @@ async function goOutcome(bin: string, tplFile: string, docFile: string): Promise
     const { stdout } = await run(bin, [tplFile, docFile], { encoding: 'utf8' });
     return { ok: true, text: stdout };
   } catch (err) {
-    const e = err as { code?: number; stderr?: string };
+    const e = err as { code?: number; stderr?: string; stdout?: string };
     assert.equal(e.code, 1, `the Go program failed on its own: ${e.stderr}`);
     assert.match(e.stderr ?? '', /^ERROR: /);
-    return { ok: false, text: (e.stderr ?? '').slice('ERROR: '.length) };
+    return { ok: false, text: (e.stderr ?? '').slice('ERROR: '.length), written: e.stdout ?? '' };
   }
 }
 
@@ -42,7 +44,8 @@ function ourOutcome(template: string, doc: unknown): Outcome {
   } catch (err) {
     assert.ok(err instanceof WasmOciError, `not a WasmOciError: ${String(err)}`);
     assert.equal(err.code, 'E_USAGE');
-    return { ok: false, text: err.message };
+    const written = err.details?.written;
+    return { ok: false, text: err.message, written: typeof written === 'string' ? written : '' };
   }
 }
 
@@ -72,8 +75,9 @@ test('go-template output is byte for byte what Go text/template + sprig print (o
           const ours = ourOutcome(template, doc);
           cases++;
           if (!go.ok) goFailures++;
-          if (go.ok !== ours.ok || go.text !== ours.text) {
-            mismatches.push(`${name} #${i + j} ${JSON.stringify(template)}\n   Go: ${go.ok ? '' : 'error '}${JSON.stringify(go.text)}\n  ours: ${ours.ok ? '' : 'error '}${JSON.stringify(ours.text)}`);
+          if (go.ok !== ours.ok || go.text !== ours.text || go.written !== ours.written) {
+            const show = (o: Outcome) => (o.ok ? JSON.stringify(o.text) : `error ${JSON.stringify(o.text)} after ${JSON.stringify(o.written)}`);
+            mismatches.push(`${name} #${i + j} ${JSON.stringify(template)}\n   Go: ${show(go)}\n  ours: ${show(ours)}`);
           }
         }),
       );

@@ -22,8 +22,15 @@ export interface GoFunc {
 /** An error a function returns (or panics with): Go prints "error calling NAME: message". */
 export class FuncError extends Error {}
 
-/** An error while executing, already worded as Go's ExecError. */
-export class TemplateExecError extends Error {}
+/** An error while executing, already worded as Go's ExecError, with what was written before it. */
+export class TemplateExecError extends Error {
+  constructor(
+    message: string,
+    readonly written: string,
+  ) {
+    super(message);
+  }
+}
 
 const MAX_DEPTH = 1000;
 
@@ -75,7 +82,7 @@ class State {
     const line = before.split('\n').length;
     const col = Buffer.byteLength(nl < 0 ? before : before.slice(nl + 1), 'utf8');
     const src = this.node.src.length > 0 ? this.node.src : '';
-    throw new TemplateExecError(`template: ${this.name}:${line}:${col}: executing "${this.name}" at <${src}>: ${msg}`);
+    throw new TemplateExecError(`template: ${this.name}:${line}:${col}: executing "${this.name}" at <${src}>: ${msg}`, this.out.join(''));
   }
 
   private at(n: { pos: number; src: string }): void {

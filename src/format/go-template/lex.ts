@@ -55,12 +55,19 @@ const isAlnum = (c: string | undefined) => c !== undefined && (c === '_' || /^[\
 export function lex(input: string): Token[] {
   const tokens: Token[] = [];
   let pos = 0;
-  let line = 1;
   let parenDepth = 0;
+  // Offsets where lines start, so a token's line is a binary search away.
+  const lineStarts = [0];
+  for (let i = 0; i < input.length; i++) if (input.charCodeAt(i) === 10) lineStarts.push(i + 1);
   const lineAt = (p: number) => {
-    let n = 1;
-    for (let i = 0; i < p; i++) if (input.charCodeAt(i) === 10) n++;
-    return n;
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= p) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
   };
   const emit = (kind: TokenKind, start: number, end: number, text = input.slice(start, end)) => {
     tokens.push({ kind, text, pos: start, line: lineAt(start) });

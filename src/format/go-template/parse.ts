@@ -60,8 +60,8 @@ export interface ParsedTemplate {
   defines: Map<string, Node[]>;
 }
 
-export function parseTemplate(input: string, hasFunction: (name: string) => boolean): ParsedTemplate {
-  return new Parser(input, hasFunction).parse();
+export function parseTemplate(name: string, input: string, hasFunction: (name: string) => boolean): ParsedTemplate {
+  return new Parser(name, input, hasFunction).parse();
 }
 
 class Parser {
@@ -72,6 +72,7 @@ class Parser {
   private defines = new Map<string, Node[]>();
 
   constructor(
+    private name: string,
     private input: string,
     private hasFunction: (name: string) => boolean,
   ) {
@@ -130,14 +131,23 @@ class Parser {
       if (n.kind === 'end' || n.kind === 'else') this.error(`unexpected {{${n.kind}}}`);
       root.push(n as Node);
     }
-    return { root, defines: this.defines };
+    // The template itself joins the set under its name: a {{define}} of that name with content
+    // stands in for an empty template, and conflicts with one that has content.
+    this.addDefine(this.name, root);
+    return { root: this.defines.get(this.name)!, defines: this.defines };
   }
 
+  /**
+   * parse.go Tree.add: a template replaces one of the same name that is empty (white space and
+   * comments only); an empty one leaves the other in place; two with content are an error.
+   */
   private addDefine(name: string, list: Node[]): void {
-    // template.go AddParseTree / parse.go IsEmptyTree: an empty definition does not replace one with content.
-    const empty = list.every((n) => n.kind === 'text' && n.text.trim() === '');
-    if (empty && this.defines.has(name)) return;
-    this.defines.set(name, list);
+    const existing = this.defines.get(name);
+    if (existing === undefined || isEmptyTree(existing)) {
+      this.defines.set(name, list);
+      return;
+    }
+    if (!isEmptyTree(list)) this.error(`template: multiple definition of template ${JSON.stringify(name)}`);
   }
 
   private parseDefinition(): void {
@@ -176,7 +186,7 @@ class Parser {
     if (t.kind === 'keyword') {
       switch (t.text) {
         case 'block':
-          return this.blockControl(t);
+          return this.blockControl();
         case 'break':
         case 'continue':
           if (this.rangeDepth === 0) this.error(`{{${t.text}}} outside {{range}}`);
@@ -202,7 +212,7 @@ class Parser {
         case 'with':
           return this.parseControl(t, 'with', false);
         case 'template':
-          return this.templateControl(t);
+          return this.templateControl();
       }
     }
     this.backup();
@@ -241,7 +251,7 @@ class Parser {
     return unquote(t, (m) => this.errorAt(t.line, m));
   }
 
-  private templateControl(kw: Token): Node {
+  private templateControl(): Node {
     const context = 'template clause';
     const nameTok = this.nextNonSpace();
     const name = this.templateName(nameTok, context);
@@ -254,7 +264,7 @@ class Parser {
     return { kind: 'template', name, pipe, pos: nameTok.pos, src: `{{template ${JSON.stringify(name)}${pipe ? ` ${pipe.src}` : ''}}}` };
   }
 
-  private blockControl(kw: Token): Node {
+  private blockControl(): Node {
     const context = 'block clause';
     const nameTok = this.nextNonSpace();
     const name = this.templateName(nameTok, context);
@@ -279,7 +289,6 @@ class Parser {
       const v = this.peekNonSpace();
       if (v.kind !== 'variable') break;
       this.nextNonSpace();
-      const after = this.peek();
       const nxt = this.peekNonSpace();
       if (nxt.kind === 'assign' || nxt.kind === 'declare') {
         pipe.isAssign = nxt.kind === 'assign';
@@ -301,7 +310,6 @@ class Parser {
       }
       // Not a declaration: put the variable back.
       this.i = this.tokens.indexOf(v);
-      void after;
       break;
     }
     for (;;) {
@@ -451,6 +459,10 @@ class Parser {
     const isInt = Number.isInteger(f) && Math.abs(f) < 2 ** 63;
     return { text, isInt, isFloat: true, int: isInt ? BigInt(f) : 0n, float: f };
   }
+}
+
+function isEmptyTree(list: Node[]): boolean {
+  return list.every((n) => n.kind === 'text' && n.text.trim() === '');
 }
 
 function describe(t: Token): string {

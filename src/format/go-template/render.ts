@@ -19,11 +19,13 @@ const FUNCS = new Map<string, GoFunc>([...Object.entries(BUILTINS), ...Object.en
 
 function parse(template: string): ParsedTemplate {
   try {
-    return parseTemplate(template, (name) => FUNCS.has(name));
+    return parseTemplate(NAME, template, (name) => FUNCS.has(name));
   } catch (err) {
     if (err instanceof TemplateSyntaxError) {
       throw new WasmOciError('E_USAGE', `template: ${NAME}:${err.line}: ${err.message}`, { cause: err });
     }
+    // Parentheses nested thousands deep exhaust the JS stack (Go stops at a depth of 10000).
+    if (err instanceof RangeError) throw new WasmOciError('E_USAGE', `template: ${NAME}: max expression depth exceeded`, { cause: err });
     throw err;
   }
 }
@@ -35,14 +37,16 @@ export function checkGoTemplate(template: string): void {
 
 /**
  * The template's output for `value`. A template that does not parse, names a function we do not
- * have, or fails while running is an E_USAGE error with Go's message.
+ * have, or fails while running is an E_USAGE error with Go's message (and, when it fails while
+ * running, what it wrote until then in `details.written`).
  */
 export function renderGoTemplate(template: string, value: unknown): string {
   const parsed = parse(template);
   try {
     return execute(parsed, FUNCS, fromJsonDocument(value), NAME, template);
   } catch (err) {
-    if (err instanceof TemplateExecError) throw new WasmOciError('E_USAGE', err.message, { cause: err });
+    // Go writes as it executes, so oras has printed the output up to the error: details.written.
+    if (err instanceof TemplateExecError) throw new WasmOciError('E_USAGE', err.message, { cause: err, details: { written: err.written } });
     if (err instanceof RangeError) {
       // Deep nesting (a huge list printed, a parenthesised pipeline thousands deep) exhausts the JS stack.
       throw new WasmOciError('E_USAGE', `template: ${NAME}: executing "${NAME}": ${err.message}`, { cause: err });
