@@ -256,6 +256,7 @@ class State {
   private idealConstant(n: NumberConstant): GoValue {
     if (n.isFloat && !/^[+-]?0[xX][0-9a-fA-F_]*$/.test(n.text) && !n.text.startsWith("'") && /[.eEpP]/.test(n.text)) return n.float;
     if (n.isInt) return new GoInt(n.int);
+    if (n.isUint) this.fail(`${n.text} overflows int`);
     return n.float;
   }
 

@@ -29,6 +29,7 @@ export type Operand =
 export interface NumberConstant {
   text: string;
   isInt: boolean;
+  isUint: boolean;
   isFloat: boolean;
   int: bigint;
   float: number;
@@ -446,18 +447,21 @@ class Parser {
       const cps = [...s];
       if (cps.length !== 1) this.error(`malformed character constant: ${text}`);
       const r = cps[0]!.codePointAt(0)!;
-      return { text, isInt: true, isFloat: true, int: BigInt(r), float: r };
+      return { text, isInt: true, isUint: true, isFloat: true, int: BigInt(r), float: r };
     }
     if (text.endsWith('i')) this.error(`complex numbers are not supported here: ${JSON.stringify(text)}`);
     const asInt = parseGoInt(text);
     if (asInt !== undefined) {
-      if (asInt > 0x7fffffffffffffffn || asInt < -0x8000000000000000n) this.error(`${text} overflows int`);
-      return { text, isInt: true, isFloat: true, int: asInt, float: Number(asInt) };
+      if (asInt >= -0x8000000000000000n && asInt <= 0x7fffffffffffffffn) return { text, isInt: true, isUint: asInt >= 0n, isFloat: true, int: asInt, float: Number(asInt) };
+      // A uint64 is a constant that fails only where it is used (exec.go idealConstant: "overflows int").
+      if (asInt > 0n && asInt <= 0xffffffffffffffffn) return { text, isInt: false, isUint: true, isFloat: true, int: asInt, float: Number(asInt) };
+      this.error(`integer overflow: ${JSON.stringify(text)}`);
     }
     const f = parseGoFloat(text);
     if (f === undefined) this.error(`illegal number syntax: ${JSON.stringify(text)}`);
+    if (!/[.eEpP]/.test(text)) this.error(`integer overflow: ${JSON.stringify(text)}`);
     const isInt = Number.isInteger(f) && Math.abs(f) < 2 ** 63;
-    return { text, isInt, isFloat: true, int: isInt ? BigInt(f) : 0n, float: f };
+    return { text, isInt, isUint: isInt && f >= 0, isFloat: true, int: isInt ? BigInt(f) : 0n, float: f };
   }
 }
 
@@ -503,7 +507,6 @@ function parseGoInt(text: string): bigint | undefined {
     s = s.slice(1).replace(/^_/, '');
   } else {
     re = /^[0-9]+(_[0-9]+)*$/;
-    if (s.includes('_')) return undefined; // underscores need a base prefix (base 0 rules)
   }
   if (!re.test(s)) return undefined;
   const v = BigInt(prefix + s.replace(/_/g, ''));
