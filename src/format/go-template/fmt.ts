@@ -13,6 +13,8 @@ interface Flags {
   sharp: boolean;
   space: boolean;
   zero: boolean;
+  /** %#v: Go syntax (print.go sharpV). */
+  sharpV?: boolean;
   width?: number;
   prec?: number;
 }
@@ -170,19 +172,32 @@ export function printValue(v: GoValue, verb: string, f: Flags, depth: number): s
   if (v === MISSING) v = null;
   if (verb === 'T') return pad(typeName(v), f);
   if (v === null) {
-    // A nil inside a list or map prints <nil> whatever the verb (print.go printValue, Interface).
-    if (depth > 0 || verb === 'v') return pad('<nil>', f);
+    // A nil inside a list or map prints <nil> whatever the verb (print.go printValue, Interface),
+    // or with %#v its type: interface {}(nil).
+    if (depth > 0) return f.sharpV ? 'interface {}(nil)' : '<nil>';
+    if (verb === 'v') return pad('<nil>', f);
     return badVerb(v, verb, f);
   }
   if (typeof v === 'boolean') return verb === 't' || verb === 'v' ? pad(String(v), f) : badVerb(v, verb, f);
   if (typeof v === 'number') return 'bgGxXfFeEv'.includes(verb) && verb !== 'b' && verb !== 'x' && verb !== 'X' ? fmtFloat(v, verb, f) : badVerb(v, verb, f);
-  if (v instanceof GoInt) return 'bcdoOqxXUv'.includes(verb) ? fmtInteger(v.value, verb, f) : badVerb(v, verb, f);
-  if (typeof v === 'string') return 'vsxXq'.includes(verb) ? fmtString(v, verb, f) : badVerb(v, verb, f);
-  if (isList(v)) return `[${v.map((e) => printValue(e, verb, f, depth + 1)).join(' ')}]`;
+  if (v instanceof GoInt) {
+    // %#v of an unsigned integer is hex with 0x (print.go fmtInteger).
+    if (verb === 'v' && f.sharpV && v.type === 'uint8') return fmtInteger(v.value, 'x', { ...f, sharp: true });
+    return 'bcdoOqxXUv'.includes(verb) ? fmtInteger(v.value, verb, f) : badVerb(v, verb, f);
+  }
+  if (typeof v === 'string') {
+    if (verb === 'v' && f.sharpV) return fmtString(v, 'q', f);
+    return 'vsxXq'.includes(verb) ? fmtString(v, verb, f) : badVerb(v, verb, f);
+  }
+  if (isList(v)) {
+    const items = v.map((e) => printValue(e, verb, f, depth + 1));
+    return f.sharpV ? `${typeName(v)}{${items.join(', ')}}` : `[${items.join(' ')}]`;
+  }
   if (isMap(v)) {
     // fmt sorts map keys (internal/fmtsort) since Go 1.12.
     const keys = Object.keys(v).sort(compareStrings);
-    return `map[${keys.map((k) => `${printValue(k, verb, f, depth + 1)}:${printValue(v[k]!, verb, f, depth + 1)}`).join(' ')}]`;
+    const items = keys.map((k) => `${printValue(k, verb, f, depth + 1)}:${printValue(v[k]!, verb, f, depth + 1)}`);
+    return f.sharpV ? `${typeName(v)}{${items.join(', ')}}` : `map[${items.join(' ')}]`;
   }
   return badVerb(v, verb, f);
 }
@@ -284,8 +299,9 @@ export function sprintf(format: string, args: readonly GoValue[]): string {
       continue;
     }
     // print.go doPrintf: for %v, '+' and '#' select Go's struct-field and Go-syntax forms
-    // (plusV, sharpV), never a sign. The Go-syntax form (%#v) is not implemented: it prints as %v.
+    // (plusV, sharpV), never a sign; struct fields do not occur in a JSON document.
     if (verb === 'v') {
+      f.sharpV = f.sharp;
       f.plus = false;
       f.sharp = false;
     }
