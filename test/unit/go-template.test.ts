@@ -83,3 +83,16 @@ test('CliContext.json prints the template on the document; out() prints nothing;
   assert.throws(() => f.json(pushed), /len of type float64/);
   assert.equal(failing.out(), '[sha256:ab]');
 });
+
+// Newer than the Go 1.19 of the differential test, but in the Go oras 1.3 is built with.
+test('range over an integer (Go 1.22) and else with (Go 1.23)', () => {
+  assert.equal(renderGoTemplate('{{range 3}}{{.}}{{end}}|{{range $i := len .l}}{{$i}}{{end}}|{{range 0}}x{{else}}none{{end}}', { l: [1, 2] }), '012|01|none');
+  usageError(() => renderGoTemplate('{{range $i, $v := 3}}{{end}}', {}), /can't use 3 to iterate over more than one variable/);
+  // A JSON number is a float64: Go cannot range over it either.
+  usageError(() => renderGoTemplate('{{range .n}}{{end}}', { n: 3 }), /range can't iterate over 3/);
+  const t = '{{with .a}}A{{else with .b}}B={{.}}{{else}}C{{end}}';
+  assert.equal(renderGoTemplate(t, { a: 1, b: 'bee' }), 'A');
+  assert.equal(renderGoTemplate(t, { b: 'bee' }), 'B=bee');
+  assert.equal(renderGoTemplate(t, {}), 'C');
+  usageError(() => renderGoTemplate('{{if .x}}{{else with .b}}{{end}}', {}), /unexpected <with> in input/);
+});

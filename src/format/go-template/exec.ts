@@ -172,6 +172,13 @@ class State {
         iterated = true;
         if (!one(k, val[k]!)) break;
       }
+    } else if (val instanceof GoInt) {
+      // Go 1.22: range over an integer n runs 0 .. n-1, the number as the element.
+      if (n.pipe.decl.length > 1) this.fail(`can't use ${val.value} to iterate over more than one variable`);
+      for (let i = 0n; i < val.value; i++) {
+        iterated = true;
+        if (!one(MISSING, new GoInt(i))) break;
+      }
     } else if (val !== MISSING && val !== null) {
       this.fail(`range can't iterate over ${printValue(val, 'v', { plus: false, minus: false, sharp: false, space: false, zero: false }, 0)}`);
     }

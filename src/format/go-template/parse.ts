@@ -197,9 +197,9 @@ class Parser {
           }
           return { kind: t.text, pos: t.pos, src: t.text };
         case 'else': {
-          // parse.go elseControl: `else if` leaves the `if` for parseControl.
+          // parse.go elseControl: `else if` (and `else with`, Go 1.23) leaves the keyword for parseControl.
           const p = this.peekNonSpace();
-          if (p.kind === 'keyword' && p.text === 'if') return { kind: 'else', pos: t.pos, src: 'else' };
+          if (p.kind === 'keyword' && (p.text === 'if' || p.text === 'with')) return { kind: 'else', pos: t.pos, src: 'else' };
           this.expect('right', 'else');
           return { kind: 'else', pos: t.pos, src: 'else' };
         }
@@ -211,7 +211,7 @@ class Parser {
         case 'range':
           return this.parseControl(t, 'range', false);
         case 'with':
-          return this.parseControl(t, 'with', false);
+          return this.parseControl(t, 'with', true);
         case 'template':
           return this.templateControl();
       }
@@ -230,11 +230,12 @@ class Parser {
       if (context === 'range') this.rangeDepth--;
       let elseList: Node[] | undefined;
       if (next.kind === 'else') {
-        const p = this.peekNonSpace();
-        if (allowElseIf && p.kind === 'keyword' && p.text === 'if') {
+        const p = this.peek();
+        if (allowElseIf && p.kind === 'keyword' && p.text === context) {
           // {{if a}}x{{else if b}}y{{end}} is {{if a}}x{{else}}{{if b}}y{{end}}{{end}}: one {{end}}.
-          const ifTok = this.nextNonSpace();
-          elseList = [this.parseControl(ifTok, 'if', true)];
+          // Same for {{with a}}x{{else with b}}y{{end}} (Go 1.23).
+          const kw2 = this.next();
+          elseList = [this.parseControl(kw2, context as 'if' | 'with', true)];
         } else {
           const [l, end] = this.itemList();
           if (end.kind !== 'end') this.error(`expected end; found {{${end.kind}}}`);
