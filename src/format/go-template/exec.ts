@@ -287,7 +287,7 @@ class State {
     return this.evalFieldChain(dot, receiver, chain.fields, [chain], final);
   }
 
-  private evalFieldChain(dot: GoValue, receiver: GoValue, idents: string[], args: Operand[], final: GoValue | undefined): GoValue {
+  private evalFieldChain(_dot: GoValue, receiver: GoValue, idents: string[], args: Operand[], final: GoValue | undefined): GoValue {
     let r = receiver;
     for (let i = 0; i < idents.length - 1; i++) r = this.evalField(idents[i]!, [], undefined, r);
     return this.evalField(idents[idents.length - 1]!, args, final, r);

@@ -1,113 +1,24 @@
 /**
  * The part of sprig v3 (github.com/Masterminds/sprig, functions.go genericMap) that oras users
- * reach for, written after sprig 3.2.3's code: the string, list, dict, default, JSON, number,
- * path, encoding and hash functions. Time, random, crypto, regex, semver and network functions
+ * reach for, written after sprig 3.2.3's code: here the string, default, JSON, type, path,
+ * encoding and hash functions, and the map of all (numbers in sprig-numbers.ts, lists and dicts
+ * in sprig-collections.ts). Time, random, crypto, regex, semver, network and environment functions
  * are not here: a template naming one fails to parse ("function ... not defined"), where oras
  * would run it.
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { FuncError, type GoFunc } from './exec.js';
-import { compareStrings, goQuote, printValue } from './fmt.js';
+import { compareStrings, goQuote } from './fmt.js';
 import { marshal } from './go-json.js';
-import { byteLength, byteSlice, GoInt, goInt, hasKey, isList, isMap, MISSING, stringList, typeName, type GoMap, type GoValue } from './values.js';
-
-const noFlags = { plus: false, minus: false, sharp: false, space: false, zero: false };
-const v = (x: GoValue) => printValue(x, 'v', noFlags, 0);
-
-/** strings.go strval: a string as is, anything else as %v. */
-function strval(x: GoValue): string {
-  return typeof x === 'string' ? x : v(x);
-}
-
-/** strings.go strslice: a list's non-nil elements as strings; nil is []; anything else [strval]. */
-function strslice(x: GoValue): string[] {
-  if (isList(x)) return x.filter((e) => e !== null && e !== MISSING).map(strval);
-  if (x === null || x === MISSING) return [];
-  return [strval(x)];
-}
-
-/** spf13/cast ToInt64E: ints, float64 (truncated), strings in Go syntax ("0x1f", "010"), bool; else 0. */
-function toInt64(x: GoValue): bigint {
-  if (x instanceof GoInt) return x.value;
-  if (typeof x === 'number') return Number.isFinite(x) ? BigInt(Math.trunc(x)) : -0x8000000000000000n;
-  if (typeof x === 'boolean') return x ? 1n : 0n;
-  if (typeof x === 'string') {
-    // trimZeroDecimal: "12.000" -> "12".
-    const s = /^(.*)\.0+$/.exec(x)?.[1] ?? x;
-    const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(s);
-    if (!m) return 0n;
-    let body = m[2]!.replace(/_/g, '');
-    if (/^0[0-7]+$/.test(body)) body = `0o${body.slice(1)}`;
-    const n = BigInt(body);
-    const r = m[1] === '-' ? -n : n;
-    return r > 0x7fffffffffffffffn || r < -0x8000000000000000n ? 0n : r;
-  }
-  return 0n;
-}
-
-/** cast ToFloat64E. */
-function toFloat64(x: GoValue): number {
-  if (typeof x === 'number') return x;
-  if (x instanceof GoInt) return Number(x.value);
-  if (typeof x === 'boolean') return x ? 1 : 0;
-  if (typeof x === 'string') {
-    const s = x.replace(/_/g, '');
-    if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
-    if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
-    if (/^nan$/i.test(s)) return NaN;
-    return 0;
-  }
-  return 0;
-}
-
-/** Go's int64 arithmetic wraps around. */
-const wrap64 = (n: bigint) => BigInt.asIntN(64, n);
-const i64 = (n: bigint) => new GoInt(wrap64(n), 'int64');
-
-/** defaults.go empty: the zero value, or an empty string, list or map. */
-function empty(x: GoValue): boolean {
-  if (x === null || x === MISSING) return true;
-  if (typeof x === 'string') return x.length === 0;
-  if (typeof x === 'boolean') return !x;
-  if (typeof x === 'number') return x === 0;
-  if (x instanceof GoInt) return x.value === 0n;
-  if (isList(x)) return x.length === 0;
-  return Object.keys(x).length === 0;
-}
-
-/** Go panics in a template function become the call's error (exec.go safeCall). */
-function listOf(x: GoValue, fn: string): GoValue[] {
-  if (x === null || x === MISSING) throw new FuncError('runtime error: invalid memory address or nil pointer dereference');
-  if (!isList(x)) throw new FuncError(`Cannot find ${fn} on type ${kindName(x)}`);
-  return x;
-}
-
-/** reflect.Kind's String(). */
-function kindName(x: GoValue): string {
-  if (typeof x === 'string') return 'string';
-  if (typeof x === 'number') return 'float64';
-  if (typeof x === 'boolean') return 'bool';
-  if (x instanceof GoInt) return x.type;
-  if (isMap(x)) return 'map';
-  if (isList(x)) return 'slice';
-  return 'invalid';
-}
+import { SPRIG_COLLECTIONS } from './sprig-collections.js';
+import { deepEqual, empty, f, kindName, n0, s0, strslice, strval, v } from './sprig-convert.js';
+import { SPRIG_NUMBERS } from './sprig-numbers.js';
+import { byteLength, byteSlice, isList, MISSING, stringList, typeName, type GoValue } from './values.js';
 
 /** The Go string a function returns, from UTF-8 bytes (invalid ones become U+FFFD when printed). */
 function fromBytes(b: Buffer): string {
   return b.toString('utf8');
-}
-
-function deepEqual(a: GoValue, b: GoValue): boolean {
-  if (a === b) return true;
-  if (a instanceof GoInt || b instanceof GoInt) return a instanceof GoInt && b instanceof GoInt && a.type === b.type && a.value === b.value;
-  if (isList(a) && isList(b)) return a.length === b.length && a.every((e, i) => deepEqual(e, b[i]!));
-  if (isMap(a) && isMap(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => hasKey(b, k) && deepEqual(a[k]!, b[k]!));
-  }
-  return false;
 }
 
 /** encoding/base64 StdEncoding.DecodeString's error text, as sprig's b64dec returns it. */
@@ -135,11 +46,8 @@ function b64decode(s: string): string {
   return fromBytes(Buffer.from(s, 'base64'));
 }
 
-const f = (params: GoFunc['params'], call: GoFunc['call'], variadic?: GoFunc['variadic']): GoFunc => ({ params, variadic, call });
-const s0 = (a: GoValue[], i: number) => a[i] as string;
-const n0 = (a: GoValue[], i: number) => Number((a[i] as GoInt).value);
 
-export const SPRIG: Record<string, GoFunc> = {
+const STRINGS: Record<string, GoFunc> = {
   // Strings (strings.go).
   upper: f(['string'], (a) => s0(a, 0).toUpperCase()),
   lower: f(['string'], (a) => s0(a, 0).toLowerCase()),
@@ -175,34 +83,15 @@ export const SPRIG: Record<string, GoFunc> = {
   toStrings: f(['any'], (a) => stringList(strslice(a[0]!))),
   join: f(['string', 'any'], (a) => strslice(a[1]!).join(s0(a, 0))),
   splitList: f(['string', 'string'], (a) => stringList(goSplit(s0(a, 1), s0(a, 0)))),
+  // map[string]string{_0: ..., _1: ...}
+  split: f(['string', 'string'], (a) => Object.fromEntries(goSplit(s0(a, 1), s0(a, 0)).map((p, i) => [`_${i}`, p]))),
+  splitn: f(['string', 'int', 'string'], (a) => Object.fromEntries(goSplitN(s0(a, 2), s0(a, 0), n0(a, 1)).map((p, i) => [`_${i}`, p]))),
   sortAlpha: f(['any'], (a) => (isList(a[0]!) ? stringList(strslice(a[0]!).sort(compareStrings)) : stringList([strval(a[0]!)]))),
   plural: f(['string', 'string', 'int'], (a) => (n0(a, 2) === 1 ? s0(a, 0) : s0(a, 1))),
   sha256sum: f(['string'], (a) => createHash('sha256').update(s0(a, 0), 'utf8').digest('hex')),
   sha1sum: f(['string'], (a) => createHash('sha1').update(s0(a, 0), 'utf8').digest('hex')),
   b64enc: f(['string'], (a) => Buffer.from(s0(a, 0), 'utf8').toString('base64')),
   b64dec: f(['string'], (a) => b64decode(s0(a, 0))),
-
-  // Numbers (numeric.go, with spf13/cast's conversions).
-  atoi: f(['string'], (a) => goInt(/^[+-]?\d+$/.test(s0(a, 0)) && BigInt.asIntN(64, BigInt(s0(a, 0))) === BigInt(s0(a, 0)) ? BigInt(s0(a, 0)) : 0n)),
-  int: f(['any'], (a) => new GoInt(toInt64(a[0]!), 'int')),
-  int64: f(['any'], (a) => new GoInt(toInt64(a[0]!), 'int64')),
-  float64: f(['any'], (a) => toFloat64(a[0]!)),
-  add1: f(['any'], (a) => i64(toInt64(a[0]!) + 1n)),
-  add: f([], (a) => i64(a.reduce<bigint>((s, x) => s + toInt64(x), 0n)), 'any'),
-  sub: f(['any', 'any'], (a) => i64(toInt64(a[0]!) - toInt64(a[1]!))),
-  mul: f(['any'], (a) => i64(a.slice(1).reduce<bigint>((s, x) => wrap64(s * toInt64(x)), toInt64(a[0]!))), 'any'),
-  div: f(['any', 'any'], (a) => {
-    const d = toInt64(a[1]!);
-    if (d === 0n) throw new FuncError('runtime error: integer divide by zero');
-    return i64(toInt64(a[0]!) / d);
-  }),
-  mod: f(['any', 'any'], (a) => {
-    const d = toInt64(a[1]!);
-    if (d === 0n) throw new FuncError('runtime error: integer divide by zero');
-    return i64(toInt64(a[0]!) % d);
-  }),
-  max: f(['any'], (a) => i64(a.slice(1).reduce<bigint>((m, x) => (toInt64(x) > m ? toInt64(x) : m), toInt64(a[0]!))), 'any'),
-  min: f(['any'], (a) => i64(a.slice(1).reduce<bigint>((m, x) => (toInt64(x) < m ? toInt64(x) : m), toInt64(a[0]!))), 'any'),
 
   // Defaults and JSON (defaults.go).
   default: f(['any'], (a) => (a.length < 2 || empty(a[1]!) ? a[0]! : a[1]!), 'any'),
@@ -222,59 +111,6 @@ export const SPRIG: Record<string, GoFunc> = {
   typeOf: f(['any'], (a) => typeName(a[0]!)),
   kindOf: f(['any'], (a) => kindName(a[0]!)),
   deepEqual: f(['any', 'any'], (a) => deepEqual(a[0]!, a[1]!)),
-
-  // Lists (list.go).
-  list: f([], (a) => a.map((x) => (x === MISSING ? null : x)), 'any'),
-  first: f(['any'], (a) => listOf(a[0]!, 'first')[0] ?? null),
-  last: f(['any'], (a) => {
-    const l = listOf(a[0]!, 'last');
-    return l.length === 0 ? null : l[l.length - 1]!;
-  }),
-  rest: f(['any'], (a) => {
-    const l = listOf(a[0]!, 'rest');
-    return l.length === 0 ? null : l.slice(1);
-  }),
-  initial: f(['any'], (a) => {
-    const l = listOf(a[0]!, 'initial');
-    return l.length === 0 ? null : l.slice(0, -1);
-  }),
-  reverse: f(['any'], (a) => {
-    const l = listOf(a[0]!, 'reverse');
-    return [...l].reverse();
-  }),
-  has: f(['any', 'any'], (a) => {
-    const hay = a[1]!;
-    if (hay === null || hay === MISSING) return false;
-    return listOf(hay, 'has').some((e) => deepEqual(e, a[0]!));
-  }),
-  uniq: f(['any'], (a) => {
-    const out: GoValue[] = [];
-    for (const e of listOf(a[0]!, 'uniq')) if (!out.some((o) => deepEqual(o, e))) out.push(e);
-    return out;
-  }),
-  compact: f(['any'], (a) => listOf(a[0]!, 'compact').filter((e) => !empty(e))),
-  slice: f(['any'], (a) => {
-    const l = a[0]!;
-    if (l === null || l === MISSING) throw new FuncError('runtime error: invalid memory address or nil pointer dereference');
-    if (!isList(l)) throw new FuncError(`list should be type of slice or array but ${kindName(l)}`);
-    if (l.length === 0) return null;
-    const start = a.length > 1 ? Number(toInt64(a[1]!)) : 0;
-    const end = a.length > 2 ? Number(toInt64(a[2]!)) : l.length;
-    if (start < 0 || end > l.length || start > end) throw new FuncError(`reflect: slice index out of range`);
-    return l.slice(start, end);
-  }, 'any'),
-
-  // Dicts (dict.go).
-  dict: f([], (a) => {
-    const d: GoMap = {};
-    for (let i = 0; i < a.length; i += 2) d[strval(a[i]!)] = i + 1 < a.length ? (a[i + 1] === MISSING ? null : a[i + 1]!) : '';
-    return d;
-  }, 'any'),
-  keys: f([], (a) => stringList(a.flatMap((d) => (isMap(d) ? Object.keys(d) : []))), 'map'),
-  values: f(['map'], (a) => (isMap(a[0]!) ? Object.values(a[0]) : [])),
-  hasKey: f(['map', 'string'], (a) => isMap(a[0]!) && hasKey(a[0], s0(a, 1))),
-  get: f(['map', 'string'], (a) => (isMap(a[0]!) && hasKey(a[0], s0(a, 1)) ? a[0][s0(a, 1)]! : '')),
-  pluck: f(['string'], (a) => a.slice(1).filter((d) => isMap(d) && hasKey(d, s0(a, 0))).map((d) => (d as GoMap)[s0(a, 0)]!), 'map'),
 
   // Paths (path package).
   base: f(['string'], (a) => goPathBase(s0(a, 0))),
@@ -307,6 +143,14 @@ function replaceAll(s: string, old: string, nu: string): string {
 function goSplit(s: string, sep: string): string[] {
   if (sep === '') return [...s];
   return s.split(sep);
+}
+
+/** strings.SplitN: n < 0 all, 0 none, else at most n parts (the last one the rest). */
+function goSplitN(s: string, sep: string, n: number): string[] {
+  if (n === 0) return [];
+  const all = goSplit(s, sep);
+  if (n < 0 || all.length <= n) return all;
+  return [...all.slice(0, n - 1), all.slice(n - 1).join(sep)];
 }
 
 function indent(n: number, s: string): string {
@@ -343,3 +187,6 @@ function goPathBase(p: string): string {
   if (t === '') return '/';
   return t.slice(t.lastIndexOf('/') + 1);
 }
+
+/** sprig.FuncMap's functions that are here, by name. */
+export const SPRIG: Record<string, GoFunc> = { ...STRINGS, ...SPRIG_NUMBERS, ...SPRIG_COLLECTIONS };
