@@ -6,6 +6,7 @@
  * an undefined variable, `{{break}}` outside a range, a misplaced `{{end}}` or `{{else}}`.
  */
 import { lex, TemplateSyntaxError, type Token, type TokenKind } from './lex.js';
+import { trimSpace } from './unicode-case.js';
 
 interface At {
   /** Offset of the node in the template and its source text, for Go's "at <...>" in errors. */
@@ -467,7 +468,7 @@ class Parser {
 }
 
 function isEmptyTree(list: Node[]): boolean {
-  return list.every((n) => n.kind === 'text' && n.text.trim() === '');
+  return list.every((n) => n.kind === 'text' && trimSpace(n.text) === '');
 }
 
 function describe(t: Token): string {

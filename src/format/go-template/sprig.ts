@@ -14,6 +14,7 @@ import { marshal } from './go-json.js';
 import { SPRIG_COLLECTIONS } from './sprig-collections.js';
 import { deepEqual, empty, f, kindName, n0, s0, strslice, strval, v } from './sprig-convert.js';
 import { SPRIG_NUMBERS } from './sprig-numbers.js';
+import { deleteSpace, title, toLower, toUpper, trimSpace } from './unicode-case.js';
 import { byteLength, byteSlice, isList, MISSING, stringList, typeName, type GoValue } from './values.js';
 
 /** The Go string a function returns, from UTF-8 bytes (invalid ones become U+FFFD when printed). */
@@ -49,10 +50,10 @@ function b64decode(s: string): string {
 
 const STRINGS: Record<string, GoFunc> = {
   // Strings (strings.go).
-  upper: f(['string'], (a) => s0(a, 0).toUpperCase()),
-  lower: f(['string'], (a) => s0(a, 0).toLowerCase()),
-  title: f(['string'], (a) => s0(a, 0).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase())),
-  trim: f(['string'], (a) => s0(a, 0).replace(/^[\s\u0085\u00a0]+|[\s\u0085\u00a0]+$/g, '')),
+  upper: f(['string'], (a) => toUpper(s0(a, 0))),
+  lower: f(['string'], (a) => toLower(s0(a, 0))),
+  title: f(['string'], (a) => title(s0(a, 0))),
+  trim: f(['string'], (a) => trimSpace(s0(a, 0))),
   trimAll: f(['string', 'string'], (a) => trimSet(s0(a, 1), s0(a, 0))),
   trimPrefix: f(['string', 'string'], (a) => (s0(a, 1).startsWith(s0(a, 0)) ? s0(a, 1).slice(s0(a, 0).length) : s0(a, 1))),
   trimSuffix: f(['string', 'string'], (a) => (s0(a, 0) !== '' && s0(a, 1).endsWith(s0(a, 0)) ? s0(a, 1).slice(0, -s0(a, 0).length) : s0(a, 1))),
@@ -78,7 +79,7 @@ const STRINGS: Record<string, GoFunc> = {
     if (c >= 0 && len > c) return byteSlice(s, 0, c);
     return s;
   }),
-  nospace: f(['string'], (a) => s0(a, 0).replace(/\s/g, '')),
+  nospace: f(['string'], (a) => deleteSpace(s0(a, 0))),
   toString: f(['any'], (a) => strval(a[0]!)),
   toStrings: f(['any'], (a) => stringList(strslice(a[0]!))),
   join: f(['string', 'any'], (a) => strslice(a[1]!).join(s0(a, 0))),
