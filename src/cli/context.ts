@@ -122,7 +122,7 @@ export class CliContext {
     }
     let output: string;
     try {
-      output = renderGoTemplate(this.template, value);
+      output = renderGoTemplate(this.template, value, { env: this.io.env });
     } catch (err) {
       // oras's template writes straight to stdout, so what came before an execution error is printed.
       const written = err instanceof WasmOciError ? err.details?.written : undefined;

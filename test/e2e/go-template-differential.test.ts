@@ -16,6 +16,8 @@ import { renderGoTemplate } from '../../src/format/go-template/render.js';
 import { WasmOciError } from '../../src/errors.js';
 
 const run = promisify(execFile);
+// What sprig's env and expandenv see, in Go's process and in ours.
+const ENV = { GOTPL_NAME: 'filter', GOTPL_SPACES: ' a  b ', GOTPL_EMPTY: '', _U: 'underscore' };
 const dir = join(fixturesDir, 'go-template');
 
 interface Outcome {
@@ -28,7 +30,7 @@ interface Outcome {
 
 async function goOutcome(bin: string, tplFile: string, docFile: string): Promise<Outcome> {
   try {
-    const { stdout } = await run(bin, [tplFile, docFile], { encoding: 'utf8' });
+    const { stdout } = await run(bin, [tplFile, docFile], { encoding: 'utf8', env: ENV });
     return { ok: true, text: stdout };
   } catch (err) {
     const e = err as { code?: number; stderr?: string; stdout?: string };
@@ -40,7 +42,7 @@ async function goOutcome(bin: string, tplFile: string, docFile: string): Promise
 
 function ourOutcome(template: string, doc: unknown): Outcome {
   try {
-    return { ok: true, text: renderGoTemplate(template, doc) };
+    return { ok: true, text: renderGoTemplate(template, doc, { env: ENV }) };
   } catch (err) {
     assert.ok(err instanceof WasmOciError, `not a WasmOciError: ${String(err)}`);
     assert.equal(err.code, 'E_USAGE');

@@ -10,12 +10,18 @@ import { execute, TemplateExecError, type GoFunc } from './exec.js';
 import { TemplateSyntaxError } from './lex.js';
 import { parseTemplate, type ParsedTemplate } from './parse.js';
 import { SPRIG } from './sprig.js';
+import { envFunctions, type Environment } from './sprig-env.js';
 import { fromJsonDocument } from './values.js';
 
 const NAME = 'format output';
 
 /** The builtins, then sprig's functions over them (a sprig name wins, as template.Funcs makes it). */
-const FUNCS = new Map<string, GoFunc>([...Object.entries(BUILTINS), ...Object.entries(SPRIG)]);
+const FUNCS = new Map<string, GoFunc>([...Object.entries(BUILTINS), ...Object.entries(SPRIG), ...Object.entries(envFunctions({}))]);
+
+export interface GoTemplateOptions {
+  /** What sprig's `env` and `expandenv` read (none by default). */
+  env?: Environment;
+}
 
 function parse(template: string): ParsedTemplate {
   try {
@@ -40,10 +46,11 @@ export function checkGoTemplate(template: string): void {
  * have, or fails while running is an E_USAGE error with Go's message (and, when it fails while
  * running, what it wrote until then in `details.written`).
  */
-export function renderGoTemplate(template: string, value: unknown): string {
+export function renderGoTemplate(template: string, value: unknown, options: GoTemplateOptions = {}): string {
   const parsed = parse(template);
+  const funcs = options.env ? new Map([...FUNCS, ...Object.entries(envFunctions(options.env))]) : FUNCS;
   try {
-    return execute(parsed, FUNCS, fromJsonDocument(value), NAME, template);
+    return execute(parsed, funcs, fromJsonDocument(value), NAME, template);
   } catch (err) {
     // Go writes as it executes, so oras has printed the output up to the error: details.written.
     if (err instanceof TemplateExecError) throw new WasmOciError('E_USAGE', err.message, { cause: err, details: { written: err.written } });
