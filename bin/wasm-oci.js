@@ -35,10 +35,11 @@ async function run() {
   globalThis.gc ??= require('node:vm').runInNewContext('gc');
   enableCodeCache();
   const bundle = join(__dirname, '..', 'dist', 'cli', 'main.cjs');
-  const { main, saveCache } = bundleIsCurrent(bundle) ? loadBundle(bundle) : { main: (await import('../dist/src/cli/main.js')).main, saveCache: () => {} };
+  const { main, saveCache } = bundleIsCurrent(bundle) ? loadBundle(bundle, commandWord(args)) : { main: (await import('../dist/src/cli/main.js')).main, saveCache: () => {} };
   const code = await main(args, undefined, version);
   process.exitCode = code;
-  saveCache();
+  // A failed command may have stopped before compiling what its next run needs.
+  if (code === 0) saveCache();
   // A native handle (keytar's D-Bus connection) can keep the loop alive after the command is done;
   // this timer is unref'd, so it fires only in that case.
   setTimeout(() => process.exit(code), 500).unref();
@@ -62,6 +63,21 @@ function cacheDir() {
 }
 
 /**
+ * The command's name (`pull` in `--format json pull REF`), as src/cli/program.ts commandWord finds
+ * it (that one is TypeScript in the bundle; this runs before the bundle loads). Only a plain word
+ * names a cache file.
+ */
+function commandWord(argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a === '--format') i++;
+    else if (!a.startsWith('-')) return /^[a-z][a-z-]{0,31}$/.test(a) ? a : 'other';
+  }
+  return 'none';
+}
+
+/**
  * Compiles the CommonJS bundle with V8's code cache, and returns its main() and a function that
  * saves the cache after the command ran (so it holds the functions this command compiled too).
  * Node 20 has no compile cache for us to turn on; vm.Script's cachedData works on 20, 22 and 24
@@ -69,16 +85,19 @@ function cacheDir() {
  * the cache file is named after the bundle's size, mtime and inode and the Node version, so a
  * rebuilt bundle never runs with another build's code. A cache that cannot be read, is rejected or
  * cannot be written only means compiling as without one; writes go to a temp file, then rename,
- * so a concurrent run reads a whole cache or none.
+ * so a concurrent run reads a whole cache or none. One cache per command: a cache holds what was
+ * compiled before it was written, so the cache `login` wrote would leave `pull` compiling its own
+ * functions on every run.
  */
-function loadBundle(bundle) {
+function loadBundle(bundle, word) {
   const fs = require('node:fs');
   const vm = require('node:vm');
   const Module = require('node:module');
   const st = fs.statSync(bundle);
   const dir = cacheDir();
   const prefix = `main-${process.version}-${process.arch}-`;
-  const cacheFile = dir && join(dir, `${prefix}${st.size}-${Math.trunc(st.mtimeMs * 1000)}-${st.ino}.v8cache`);
+  const build = `${st.size}-${Math.trunc(st.mtimeMs * 1000)}-${st.ino}`;
+  const cacheFile = dir && join(dir, `${prefix}${build}-${word}.v8cache`);
   let cachedData;
   if (cacheFile) {
     try {
@@ -102,7 +121,7 @@ function loadBundle(bundle) {
       fs.renameSync(tmp, cacheFile);
       // Caches of earlier builds for this Node are dead weight.
       for (const name of fs.readdirSync(dir)) {
-        if (name.startsWith(prefix) && name !== cacheFile.slice(dir.length + 1) && !name.endsWith('.tmp')) fs.rmSync(join(dir, name), { force: true });
+        if (name.startsWith(prefix) && !name.startsWith(`${prefix}${build}-`) && !name.endsWith('.tmp')) fs.rmSync(join(dir, name), { force: true });
       }
     } catch {
       try {

@@ -73,3 +73,16 @@ test('a cache directory that cannot be written is no cache, not an error', async
   assert.match(stdout, /core module/);
   assert.equal(stderr, '');
 });
+
+test('one cache per command, none for a command that failed', async (t) => {
+  const { cacheRoot, env } = await setup(t);
+  const failed = await run(process.execPath, [binPath, 'inspect', join(examplesDir, 'no-such-file.wasm')], { env }).catch((e: { code: number }) => e);
+  assert.notEqual((failed as { code: number }).code, 0);
+  assert.deepEqual(await v8caches(cacheRoot), [], 'a failed command writes no cache');
+  await run(process.execPath, [binPath, 'inspect', filter], { env });
+  await run(process.execPath, [binPath, '--format', 'json', 'version'], { env });
+  const names = (await v8caches(cacheRoot)).sort();
+  assert.equal(names.length, 2, names.join(', '));
+  assert.match(names[0]!, /-inspect\.v8cache$/);
+  assert.match(names[1]!, /-version\.v8cache$/);
+});
