@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-
 export interface ProcessResult {
   code: number;
   stdout: string;
@@ -42,8 +40,11 @@ function timeoutFrom(env: Record<string, string | undefined> | undefined): numbe
 
 export function createProcessRunner(options: ProcessRunnerOptions = {}): ProcessRunner {
   const timeoutMs = options.timeoutMs ?? timeoutFrom(options.env ?? process.env);
-  return (cmd, args, input) =>
-    new Promise<ProcessResult>((resolve, reject) => {
+  return async (cmd, args, input) => {
+    // child_process (and dgram, which it loads) only once a helper really runs: most commands
+    // never start one, and loading them is a few ms of every start-up (issue 14).
+    const { spawn } = await import('node:child_process');
+    return new Promise<ProcessResult>((resolve, reject) => {
       // Same process group as ours, as docker runs helpers, so one that asks on the terminal still can.
       const child = spawn(cmd, args, {
         env: options.env as NodeJS.ProcessEnv | undefined,
@@ -86,4 +87,5 @@ export function createProcessRunner(options: ProcessRunnerOptions = {}): Process
       child.stdin.on('error', () => {});
       child.stdin.end(input);
     });
+  };
 }
