@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { COMMANDS, commandWord, registerCommands } from '../../src/cli/program.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { examplesDir } from '../helpers/paths.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const noContext = () => {
   throw new Error('not called: no command runs here');
@@ -49,4 +53,22 @@ test('the CLI: help lists every command, an alias runs its command, a typo gets 
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /unknown command 'pul'/);
   assert.match(typo.stderr, /Did you mean pull\?/);
+});
+
+// Start-up (issue 14): what a command does not use is not loaded. A credential helper's
+// child_process, TLS and commander's and undici's rarely used builtins load on first use only.
+test('push and pull on a layout load neither child_process, tls nor http2', async (t) => {
+  const dir = await makeTempDir(t);
+  const report = join(dir, 'builtins.cjs');
+  const seen = join(dir, 'seen.txt');
+  await writeFile(report, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(seen)}, process.moduleLoadList.join('\\n')));\n`);
+  const env = { NODE_OPTIONS: `--require ${report}` };
+  const layout = join(dir, 'store');
+  const push = await runCli(['push', '--oci-layout', `${layout}:v1`, join(examplesDir, 'example-filter.wasm')], { env });
+  assert.equal(push.code, 0, push.stderr);
+  const pull = await runCli(['pull', '--oci-layout', `${layout}:v1`, '-o', join(dir, 'out')], { env });
+  assert.equal(pull.code, 0, pull.stderr);
+  const loaded = new Set((await readFile(seen, 'utf8')).split('\n').filter((l) => l.startsWith('NativeModule ')).map((l) => l.slice('NativeModule '.length)));
+  assert.ok(loaded.has('fs/promises'), 'the report lists builtins');
+  for (const name of ['child_process', 'tls', 'http2', 'dgram']) assert.ok(!loaded.has(name), `${name} loaded by a layout pull`);
 });
