@@ -4,26 +4,25 @@
  * is sprig's in oras: sprig.FuncMap replaces the builtin of that name.)
  */
 import { FuncError, type GoFunc } from './exec.js';
-import { sprint, sprintf, sprintln } from './fmt.js';
+import { printValue, sprint, sprintf, sprintln } from './fmt.js';
 import { byteLength, GoInt, hasKey, isList, isMap, MISSING, truth, typeName, type GoValue } from './values.js';
 
-type Kind = 'bool' | 'int' | 'float' | 'string' | 'invalid' | 'other';
+type Kind = 'bool' | 'int' | 'float' | 'string' | 'invalid';
 
 /** indirectInterface: a nil interface{} is no value. */
 const unwrap = (v: GoValue): GoValue => (v === null ? MISSING : v);
 
+/** funcs.go basicKind: lists, maps and no value all fall in invalidKind. */
 function basicKind(v: GoValue): Kind {
   if (typeof v === 'boolean') return 'bool';
   if (v instanceof GoInt) return 'int';
   if (typeof v === 'number') return 'float';
   if (typeof v === 'string') return 'string';
-  if (v === MISSING) return 'invalid';
-  return 'other';
+  return 'invalid';
 }
 
-function num(v: GoValue): number | bigint {
-  return v instanceof GoInt ? v.value : (v as number);
-}
+const flagsNone = { plus: false, minus: false, sharp: false, space: false, zero: false };
+const asS = (v: GoValue) => printValue(v, 's', flagsNone, 0);
 
 /** funcs.go eq: true when arg1 equals any of the others; different kinds cannot be compared. */
 function eq(args: GoValue[]): GoValue {
@@ -36,17 +35,23 @@ function eq(args: GoValue[]): GoValue {
     let t = false;
     if (k1 !== k2) {
       if (a !== MISSING && b !== MISSING) throw new FuncError('incompatible types for comparison');
-    } else if (k1 === 'other') {
-      throw new FuncError(`non-comparable types ${typeName(a)}: ${typeName(a)}, ${typeName(b)}: ${typeName(b)}`);
     } else if (k1 === 'invalid') {
-      t = true;
+      // Lists and maps: comparable only with no value (canCompare, isNil), never with each other.
+      if (a === MISSING || b === MISSING) t = a === b;
+      else if (isList(a) !== isList(b)) throw new FuncError(`non-comparable types ${asS(a)}: ${typeName(a)}, ${typeName(b)}: ${printValue(b, 'v', flagsNone, 0)}`);
+      else throw new FuncError(`non-comparable type ${asS(b)}: ${typeName(b)}`);
+    } else if (a instanceof GoInt && b instanceof GoInt) {
+      t = a.value === b.value;
     } else {
-      t = num(a as number) === num(b as number) || a === b;
-      if (a instanceof GoInt && b instanceof GoInt) t = a.value === b.value;
+      t = a === b;
     }
     if (t) return true;
   }
   return false;
+}
+
+function num(v: GoValue): number | bigint {
+  return v instanceof GoInt ? v.value : (v as number);
 }
 
 function lt(a0: GoValue, b0: GoValue): boolean {
@@ -54,7 +59,7 @@ function lt(a0: GoValue, b0: GoValue): boolean {
   const b = unwrap(b0);
   const k1 = basicKind(a);
   const k2 = basicKind(b);
-  if (k1 === 'other' || k1 === 'invalid' || k2 === 'other' || k2 === 'invalid') throw new FuncError('invalid type for comparison');
+  if (k1 === 'invalid' || k2 === 'invalid') throw new FuncError('invalid type for comparison');
   if (k1 !== k2) throw new FuncError('incompatible types for comparison');
   if (k1 === 'bool') throw new FuncError('invalid type for comparison');
   if (k1 === 'string') return Buffer.compare(Buffer.from(a as string), Buffer.from(b as string)) < 0;
@@ -77,11 +82,12 @@ function index(args: GoValue[]): GoValue {
     if (typeof item === 'string') {
       const bytes: Buffer = Buffer.from(item, 'utf8');
       const x = indexArg(raw, bytes.length);
-      if (x === bytes.length) throw new FuncError(`index out of range: ${x}`);
+      // indexArg allows the length itself (x > cap fails); reflect then panics.
+      if (x === bytes.length) throw new FuncError('reflect: string index out of range');
       item = new GoInt(BigInt(bytes[x]!), 'uint8');
     } else if (isList(item)) {
       const x = indexArg(raw, item.length);
-      if (x === item.length) throw new FuncError(`index out of range: ${x}`);
+      if (x === item.length) throw new FuncError('reflect: slice index out of range');
       item = item[x]!;
     } else if (isMap(item)) {
       const k = unwrap(raw);

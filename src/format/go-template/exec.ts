@@ -50,6 +50,8 @@ const GO_TYPE: Record<ParamType, string> = {
 interface Variable {
   name: string;
   value: GoValue;
+  /** The value sits in an interface{} (a range element), which Go names in a field error. */
+  iface?: boolean;
 }
 
 export function execute(tpl: ParsedTemplate, funcs: Map<string, GoFunc>, data: GoValue, name: string, source: string): string {
@@ -61,6 +63,11 @@ class State {
   private vars: Variable[] = [];
   private node: { pos: number; src: string } = { pos: 0, src: '' };
   private depth = 0;
+  /**
+   * Whether dot's static type is interface{}: a range element of the document is, the document
+   * and a pipeline's result are not. Only Go's "can't evaluate field X in type T" shows it.
+   */
+  private dotIface = false;
 
   constructor(
     private tpl: ParsedTemplate,
@@ -93,6 +100,16 @@ class State {
     for (const n of list) this.walkNode(dot, n);
   }
 
+  private walkWithDot(dot: GoValue, iface: boolean, list: Node[]): void {
+    const saved = this.dotIface;
+    this.dotIface = iface;
+    try {
+      this.walk(dot, list);
+    } finally {
+      this.dotIface = saved;
+    }
+  }
+
   private walkNode(dot: GoValue, n: Node): void {
     switch (n.kind) {
       case 'text':
@@ -107,7 +124,10 @@ class State {
       case 'with': {
         const mark = this.vars.length;
         const v = this.evalPipeline(dot, n.pipe);
-        if (truth(v)) this.walk(n.kind === 'with' ? v : dot, n.list);
+        if (truth(v)) {
+          if (n.kind === 'with') this.walkWithDot(v, false, n.list);
+          else this.walk(dot, n.list);
+        }
         else if (n.elseList) this.walk(dot, n.elseList);
         this.vars.length = mark;
         return;
@@ -127,7 +147,7 @@ class State {
         this.vars = [{ name: '$', value: newDot }];
         this.depth++;
         try {
-          this.walk(newDot, t);
+          this.walkWithDot(newDot, false, t);
         } finally {
           this.depth--;
           this.vars = saved;
@@ -146,12 +166,14 @@ class State {
     const mark = this.vars.length;
     const val = this.evalPipeline(dot, n.pipe);
     const bodyMark = this.vars.length;
+    // Elements of []interface{} and map[string]interface{} are interface{}; of []string and of an integer not.
+    const elemIface = !(val instanceof GoInt) && !(isList(val) && val.elem === 'string');
     const one = (index: GoValue, elem: GoValue): boolean => {
       // The last declared variable is the element, the first of two the index (setTopVar).
-      if (n.pipe.decl.length > 0) this.vars[bodyMark - 1]!.value = elem;
-      if (n.pipe.decl.length > 1) this.vars[bodyMark - 2]!.value = index;
+      if (n.pipe.decl.length > 0) Object.assign(this.vars[bodyMark - 1]!, { value: elem, iface: elemIface });
+      if (n.pipe.decl.length > 1) Object.assign(this.vars[bodyMark - 2]!, { value: index, iface: false });
       try {
-        this.walk(elem, n.list);
+        this.walkWithDot(elem, elemIface, n.list);
       } catch (e) {
         if (e instanceof Continue) return true;
         if (e instanceof Break) return false;
@@ -217,8 +239,8 @@ class State {
     this.fail(`undefined variable: ${name}`);
   }
 
-  private varValue(name: string): GoValue {
-    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i]!.name === name) return this.vars[i]!.value;
+  private variable(name: string): Variable {
+    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i]!.name === name) return this.vars[i]!;
     this.fail(`undefined variable: ${name}`);
   }
 
@@ -231,7 +253,7 @@ class State {
     switch (first.kind) {
       case 'field':
         this.at(first);
-        return this.evalFieldChain(dot, dot, first.idents, cmd.args, final);
+        return this.evalFieldChain(dot, this.dotIface, first.idents, cmd.args, final);
       case 'chain':
         return this.evalChain(dot, first, cmd.args, final);
       case 'identifier':
@@ -269,12 +291,12 @@ class State {
 
   private evalVariable(dot: GoValue, v: Extract<Operand, { kind: 'variable' }>, args: Operand[], final: GoValue | undefined): GoValue {
     this.at(v);
-    const value = this.varValue(v.idents[0]!);
+    const variable = this.variable(v.idents[0]!);
     if (v.idents.length === 1) {
       this.notAFunction(args, final);
-      return value;
+      return variable.value;
     }
-    return this.evalFieldChain(dot, value, v.idents.slice(1), args, final);
+    return this.evalFieldChain(variable.value, variable.iface === true, v.idents.slice(1), args, final);
   }
 
   private evalChain(dot: GoValue, chain: Extract<Operand, { kind: 'chain' }>, args: Operand[], final: GoValue | undefined): GoValue {
@@ -284,17 +306,18 @@ class State {
     }
     // exec.go evalChainNode: the term as an untyped argument (no value stays no value).
     const receiver = this.evalArg(dot, 'value', chain.node);
-    return this.evalFieldChain(dot, receiver, chain.fields, [chain], final);
+    return this.evalFieldChain(receiver, false, chain.fields, [chain], final);
   }
 
-  private evalFieldChain(_dot: GoValue, receiver: GoValue, idents: string[], args: Operand[], final: GoValue | undefined): GoValue {
+  /** exec.go evalFieldChain; `iface`: the receiver's static type is interface{}, as every map element's is. */
+  private evalFieldChain(receiver: GoValue, iface: boolean, idents: string[], args: Operand[], final: GoValue | undefined): GoValue {
     let r = receiver;
-    for (let i = 0; i < idents.length - 1; i++) r = this.evalField(idents[i]!, [], undefined, r);
-    return this.evalField(idents[idents.length - 1]!, args, final, r);
+    for (let i = 0; i < idents.length - 1; i++) r = this.evalField(idents[i]!, [], undefined, r, i === 0 ? iface : true);
+    return this.evalField(idents[idents.length - 1]!, args, final, r, idents.length === 1 ? iface : true);
   }
 
   /** exec.go evalField, for the maps JSON gives: a key, or an error saying why not. */
-  private evalField(field: string, args: Operand[], final: GoValue | undefined, receiver: GoValue): GoValue {
+  private evalField(field: string, args: Operand[], final: GoValue | undefined, receiver: GoValue, iface: boolean): GoValue {
     if (receiver === MISSING) return MISSING;
     if (receiver === null) this.fail(`nil pointer evaluating interface {}.${field}`);
     const hasArgs = args.length > 1 || final !== undefined;
@@ -302,8 +325,7 @@ class State {
       if (hasArgs) this.fail(`${field} is not a method but has arguments`);
       return Object.prototype.hasOwnProperty.call(receiver, field) ? receiver[field]! : MISSING;
     }
-    // Values of the document are interface{}; a function's result has its own type.
-    this.fail(`can't evaluate field ${field} in type ${receiver instanceof GoInt || isList(receiver) ? typeName(receiver) : 'interface {}'}`);
+    this.fail(`can't evaluate field ${field} in type ${iface ? 'interface {}' : typeName(receiver)}`);
   }
 
   private evalFunction(dot: GoValue, id: Extract<Operand, { kind: 'identifier' }>, cmd: Command | Operand, args: Operand[], final: GoValue | undefined): GoValue {
@@ -381,7 +403,7 @@ class State {
         this.fail(`cannot assign nil to ${GO_TYPE[typ]}`);
       // falls through (fail throws)
       case 'field':
-        return this.validateType(this.evalFieldChain(dot, dot, n.idents, [n], undefined), typ);
+        return this.validateType(this.evalFieldChain(dot, this.dotIface, n.idents, [n], undefined), typ);
       case 'variable':
         return this.validateType(this.evalVariable(dot, n, [], undefined), typ);
       case 'pipe':

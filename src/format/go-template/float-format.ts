@@ -98,10 +98,73 @@ function fmtF(v: Digits, prec: number): string {
   return s;
 }
 
+/** The float64's bits as strconv reads them: sign, mantissa with its top bit, unbiased exponent. */
+function bitsOf(x: number): { neg: boolean; mant: bigint; exp: number } {
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const bits = buf.getBigUint64(0);
+  let exp = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  if (exp === 0) exp++;
+  else mant |= 1n << 52n;
+  return { neg: bits >> 63n === 1n, mant, exp: exp - 1023 };
+}
+
+/** ftoa.go fmtB: decimal mantissa, 'p', binary exponent (-4503599627370496p-52). */
+function fmtB(x: number): string {
+  const { neg, mant, exp } = bitsOf(x);
+  const e = exp - 52;
+  return `${neg ? '-' : ''}${mant}p${e >= 0 ? '+' : ''}${e}`;
+}
+
+/** ftoa.go fmtX: -0x1.yyyyp±dd, the mantissa rounded (half to even) to prec hex digits. */
+function fmtX(x: number, prec: number, upper: boolean): string {
+  let { neg, mant, exp } = bitsOf(x);
+  if (mant === 0n) exp = 0;
+  const ONE60 = 1n << 60n;
+  mant <<= 60n - 52n;
+  while (mant !== 0n && (mant & ONE60) === 0n) {
+    mant <<= 1n;
+    exp--;
+  }
+  if (prec >= 0 && prec < 15) {
+    const shift = BigInt(prec * 4);
+    const extra = (mant << shift) & (ONE60 - 1n);
+    mant >>= 60n - shift;
+    if ((extra | (mant & 1n)) > 1n << 59n) mant++;
+    mant <<= 60n - shift;
+    if ((mant & (1n << 61n)) !== 0n) {
+      mant >>= 1n;
+      exp++;
+    }
+  }
+  const hex = upper ? '0123456789ABCDEF' : '0123456789abcdef';
+  let out = `${neg ? '-' : ''}0${upper ? 'X' : 'x'}${(mant >> 60n) & 1n}`;
+  mant = (mant << 4n) & ((1n << 64n) - 1n);
+  if ((prec < 0 && mant !== 0n) || prec > 0) {
+    out += '.';
+    if (prec < 0) {
+      while (mant !== 0n) {
+        out += hex[Number((mant >> 60n) & 15n)];
+        mant = (mant << 4n) & ((1n << 64n) - 1n);
+      }
+    } else {
+      for (let i = 0; i < prec; i++) {
+        out += hex[Number((mant >> 60n) & 15n)];
+        mant = (mant << 4n) & ((1n << 64n) - 1n);
+      }
+    }
+  }
+  const e = Math.abs(exp);
+  return `${out}${upper ? 'P' : 'p'}${exp < 0 ? '-' : '+'}${e < 10 ? `0${e}` : e}`;
+}
+
 /** strconv.FormatFloat(x, fmt, prec, 64); prec -1 = the shortest that reads back. */
-export function formatFloat(x: number, fmt: 'e' | 'E' | 'f' | 'g' | 'G', prec: number): string {
+export function formatFloat(x: number, fmt: 'e' | 'E' | 'f' | 'g' | 'G' | 'b' | 'x' | 'X', prec: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
+  if (fmt === 'b') return fmtB(x);
+  if (fmt === 'x' || fmt === 'X') return fmtX(x, prec, fmt === 'X');
   const neg = x < 0 || Object.is(x, -0);
   const sign = neg ? '-' : '';
   const isShortest = prec < 0;

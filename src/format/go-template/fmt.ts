@@ -76,10 +76,13 @@ function canBackquote(s: string): boolean {
 
 /** fmt.fmtInteger. */
 function fmtInteger(v: bigint, verb: string, f: Flags): string {
-  if (verb === 'c') return pad(String.fromCodePoint(Number(v)), f);
-  if (verb === 'q') return pad(goQuote(String.fromCodePoint(Number(v)), f.plus, "'"), f);
+  // A number that is no Unicode code point prints as U+FFFD (utf8.RuneError).
+  const rune = () => (v < 0n || v > 0x10ffffn || (v >= 0xd800n && v <= 0xdfffn) ? '\ufffd' : String.fromCodePoint(Number(v)));
+  if (verb === 'c') return pad(rune(), f);
+  if (verb === 'q') return pad(goQuote(rune(), f.plus, "'"), f);
   if (verb === 'U') {
-    const hex = (v < 0n ? -v : v).toString(16).toUpperCase().padStart(4, '0');
+    // The number as uint64: a negative one is its two's complement.
+    const hex = BigInt.asUintN(64, v).toString(16).toUpperCase().padStart(4, '0');
     return pad(`U+${hex}`, f);
   }
   const base = verb === 'b' ? 2 : verb === 'o' || verb === 'O' ? 8 : verb === 'x' || verb === 'X' ? 16 : 10;
@@ -87,35 +90,73 @@ function fmtInteger(v: bigint, verb: string, f: Flags): string {
   let digits = (neg ? -v : v).toString(base);
   if (verb === 'X') digits = digits.toUpperCase();
   let prec = f.prec;
-  let zeroPad = false;
   if (prec === undefined && f.zero && !f.minus && f.width !== undefined) {
     prec = f.width;
     if (neg || f.plus || f.space) prec--;
-    zeroPad = true;
   }
-  if (f.prec === 0 && v === 0n) digits = '';
+  // Precision 0 and the value 0: nothing but the padding (format.go fmtInteger).
+  if (f.prec === 0 && v === 0n) return pad('', { ...f, zero: false });
   if (prec !== undefined && digits.length < prec) digits = digits.padStart(prec, '0');
   let prefix = '';
   if (f.sharp) {
     if (base === 2) prefix = '0b';
-    else if (base === 8 && !digits.startsWith('0')) prefix = '0';
+    else if (base === 8 && !digits.startsWith('0')) digits = `0${digits}`;
     else if (base === 16) prefix = verb === 'X' ? '0X' : '0x';
   }
   if (verb === 'O') prefix = '0o';
   const sign = neg ? '-' : f.plus ? '+' : f.space ? ' ' : '';
   const s = sign + prefix + digits;
-  // The zeros were written as precision; the padding left is spaces (format.go fmtInteger).
-  return pad(s, zeroPad ? { ...f, zero: false } : f);
+  // Zeros were written as precision, or the 0 flag gave way to an explicit precision: the
+  // padding left is spaces (format.go fmtInteger).
+  return pad(s, { ...f, zero: false });
+}
+
+/**
+ * format.go fmtFloat with '#': always a decimal point, and %g keeps its trailing zeros up to the
+ * precision (6 when none is given). `num` starts with its sign.
+ */
+function sharpFloat(num: string, verb: string, prec: number): string {
+  let digits = verb === 'g' || verb === 'G' || verb === 'x' ? (prec === -1 ? 6 : prec) : 0;
+  let body = num;
+  let tail = '';
+  let hasPoint = false;
+  let sawNonzero = false;
+  // As format.go counts: every character after the sign but '.', and the exponent, is a digit
+  // (the x of 0x too, once a non-zero one was seen).
+  for (let i = 1; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === '.') {
+      hasPoint = true;
+      continue;
+    }
+    if (c === 'p' || c === 'P' || ((c === 'e' || c === 'E') && verb !== 'x' && verb !== 'X')) {
+      tail = body.slice(i);
+      body = body.slice(0, i);
+      break;
+    }
+    if (c !== '0') sawNonzero = true;
+    if (sawNonzero) digits--;
+  }
+  if (!hasPoint) {
+    // A lone leading 0 counts once.
+    if (body.length === 2 && body[1] === '0') digits--;
+    body += '.';
+  }
+  while (digits > 0) {
+    body += '0';
+    digits--;
+  }
+  return body + tail;
 }
 
 /** fmt.fmtFloat. */
 function fmtFloat(v: number, verb: string, f: Flags): string {
-  let fmt: 'e' | 'E' | 'f' | 'g' | 'G';
+  let fmt: 'e' | 'E' | 'f' | 'g' | 'G' | 'b' | 'x' | 'X';
   let prec: number;
   if (verb === 'v') {
     fmt = 'g';
     prec = f.prec ?? -1;
-  } else if (verb === 'g' || verb === 'G') {
+  } else if (verb === 'g' || verb === 'G' || verb === 'b' || verb === 'x' || verb === 'X') {
     fmt = verb;
     prec = f.prec ?? -1;
   } else if (verb === 'F' || verb === 'f') {
@@ -127,6 +168,7 @@ function fmtFloat(v: number, verb: string, f: Flags): string {
   }
   let num = formatFloat(v, fmt, prec);
   if (num[0] !== '-' && num[0] !== '+') num = `+${num}`;
+  if (f.sharp && fmt !== 'b' && Number.isFinite(v)) num = sharpFloat(num, fmt, prec);
   if (f.space && num[0] === '+' && !f.plus) num = ` ${num.slice(1)}`;
   if (num === '+Inf' || num === '-Inf' || num === '+NaN') {
     if (num === '+NaN') num = f.plus ? '+NaN' : f.space ? ' NaN' : 'NaN';
@@ -143,6 +185,8 @@ function fmtFloat(v: number, verb: string, f: Flags): string {
 
 function fmtString(s: string, verb: string, f: Flags): string {
   if (verb === 'q') {
+    // format.go fmtQ: the precision cuts the string before it is quoted.
+    if (f.prec !== undefined) s = [...s].slice(0, f.prec).join('');
     if (f.sharp && canBackquote(s)) return pad(`\`${s}\``, f);
     return pad(goQuote(s, f.plus), f);
   }
@@ -170,7 +214,9 @@ function badVerb(v: GoValue, verb: string, f: Flags): string {
 /** pp.printArg / printValue: one operand with one verb. */
 export function printValue(v: GoValue, verb: string, f: Flags, depth: number): string {
   if (v === MISSING) v = null;
-  if (verb === 'T') return pad(typeName(v), f);
+  // %T is printed as a string: width, precision and the 0 flag apply; a nil's <nil> is only
+  // padded (print.go printArg).
+  if (verb === 'T') return v === null ? pad('<nil>', f) : fmtString(typeName(v), 's', f);
   if (v === null) {
     // A nil inside a list or map prints <nil> whatever the verb (print.go printValue, Interface),
     // or with %#v its type: interface {}(nil).
@@ -179,7 +225,7 @@ export function printValue(v: GoValue, verb: string, f: Flags, depth: number): s
     return badVerb(v, verb, f);
   }
   if (typeof v === 'boolean') return verb === 't' || verb === 'v' ? pad(String(v), f) : badVerb(v, verb, f);
-  if (typeof v === 'number') return 'bgGxXfFeEv'.includes(verb) && verb !== 'b' && verb !== 'x' && verb !== 'X' ? fmtFloat(v, verb, f) : badVerb(v, verb, f);
+  if (typeof v === 'number') return 'bgGxXfFeEv'.includes(verb) ? fmtFloat(v, verb, f) : badVerb(v, verb, f);
   if (v instanceof GoInt) {
     // %#v of an unsigned integer is hex with 0x (print.go fmtInteger).
     if (verb === 'v' && f.sharpV && v.type === 'uint8') return fmtInteger(v.value, 'x', { ...f, sharp: true });

@@ -33,7 +33,7 @@ export const SPRIG_COLLECTIONS: Record<string, GoFunc> = {
     for (const e of listOf(a[0]!, 'uniq')) if (!out.some((o) => deepEqual(o, e))) out.push(e);
     return out;
   }),
-  compact: f(['any'], (a) => listOf(a[0]!, 'compact').filter((e) => !empty(e))),
+  compact: f(['any'], (a) => listArg(a[0]!, 'compact').filter((e) => !empty(e))),
   slice: f(['any'], (a) => {
     const l = a[0]!;
     if (l === null || l === MISSING) throw new FuncError('runtime error: invalid memory address or nil pointer dereference');
@@ -51,6 +51,7 @@ export const SPRIG_COLLECTIONS: Record<string, GoFunc> = {
   concat: f([], (a) => {
     const out: GoValue[] = [];
     for (const l of a) {
+      if (l === null || l === MISSING) throw new FuncError('runtime error: invalid memory address or nil pointer dereference');
       if (!isList(l)) throw new FuncError(`Cannot concat type ${kindName(l)} as list`);
       out.push(...l);
     }
@@ -73,7 +74,9 @@ export const SPRIG_COLLECTIONS: Record<string, GoFunc> = {
     return d;
   }),
   unset: f(['map', 'string'], (a) => {
-    const d = mapArg(a[0]!);
+    // Deleting from a nil Go map does nothing; the nil map prints map[].
+    if (!isMap(a[0]!)) return {};
+    const d = a[0];
     delete d[s0(a, 1)];
     return d;
   }),
