@@ -5,7 +5,7 @@
  */
 import { FuncError, type GoFunc } from './exec.js';
 import { printValue, sprint, sprintf, sprintln } from './fmt.js';
-import { byteLength, GoInt, hasKey, isList, isMap, MISSING, truth, typeName, type GoValue } from './values.js';
+import { byteLength, GoInt, hasKey, isList, isMap, isStringMap, MISSING, truth, typeName, type GoValue } from './values.js';
 
 type Kind = 'bool' | 'int' | 'float' | 'string' | 'invalid';
 
@@ -92,7 +92,8 @@ function index(args: GoValue[]): GoValue {
     } else if (isMap(item)) {
       const k = unwrap(raw);
       if (typeof k !== 'string') throw new FuncError(k === MISSING ? 'value is nil; should be of type string' : `value has type ${typeName(k)}; should be string`);
-      item = hasKey(item, k) ? item[k]! : null;
+      // A missing key gives the zero value of the map's element type: "" for a map[string]string.
+      item = hasKey(item, k) ? item[k]! : isStringMap(item) ? '' : null;
     } else throw new FuncError(`can't index item of type ${typeName(item)}`);
   }
   return item;

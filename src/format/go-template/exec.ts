@@ -7,7 +7,7 @@
  */
 import { compareStrings, printValue } from './fmt.js';
 import type { Command, NumberConstant, Node, Operand, ParsedTemplate, Pipe } from './parse.js';
-import { GoInt, isList, isMap, MISSING, truth, typeName, type GoValue } from './values.js';
+import { GoInt, isList, isMap, isStringMap, MISSING, truth, typeName, type GoValue } from './values.js';
 
 /** The Go type of a function parameter, as far as evalArg needs it. */
 export type ParamType = 'any' | 'value' | 'string' | 'int' | 'float64' | 'bool' | 'map';
@@ -167,7 +167,7 @@ class State {
     const val = this.evalPipeline(dot, n.pipe);
     const bodyMark = this.vars.length;
     // Elements of []interface{} and map[string]interface{} are interface{}; of []string and of an integer not.
-    const elemIface = !(val instanceof GoInt) && !(isList(val) && val.elem === 'string');
+    const elemIface = !(val instanceof GoInt) && !(isList(val) && val.elem !== undefined) && !isStringMap(val);
     const one = (index: GoValue, elem: GoValue): boolean => {
       // The last declared variable is the element, the first of two the index (setTopVar).
       if (n.pipe.decl.length > 0) Object.assign(this.vars[bodyMark - 1]!, { value: elem, iface: elemIface });
@@ -388,7 +388,7 @@ class State {
       (typ === 'bool' && typeof value === 'boolean') ||
       (typ === 'float64' && typeof value === 'number') ||
       (typ === 'int' && value instanceof GoInt && value.type === 'int') ||
-      (typ === 'map' && isMap(value));
+      (typ === 'map' && isMap(value) && !isStringMap(value));
     if (!ok) this.fail(`wrong type for value; expected ${GO_TYPE[typ]}; got ${typeName(value)}`);
     return value;
   }

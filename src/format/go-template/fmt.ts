@@ -81,9 +81,12 @@ function fmtInteger(v: bigint, verb: string, f: Flags): string {
   if (verb === 'c') return pad(rune(), f);
   if (verb === 'q') return pad(goQuote(rune(), f.plus, "'"), f);
   if (verb === 'U') {
-    // The number as uint64: a negative one is its two's complement.
-    const hex = BigInt.asUintN(64, v).toString(16).toUpperCase().padStart(4, '0');
-    return pad(`U+${hex}`, f);
+    // format.go fmtUnicode: at least 4 hex digits (more with a precision), the number as uint64
+    // (a negative one is its two's complement), with # the character too; never zero padded.
+    const u = BigInt.asUintN(64, v);
+    let out = `U+${u.toString(16).toUpperCase().padStart(Math.max(4, f.prec ?? 0), '0')}`;
+    if (f.sharp && u <= 0x10ffffn && isPrint(String.fromCodePoint(Number(u)))) out += ` '${String.fromCodePoint(Number(u))}'`;
+    return pad(out, { ...f, zero: false });
   }
   const base = verb === 'b' ? 2 : verb === 'o' || verb === 'O' ? 8 : verb === 'x' || verb === 'X' ? 16 : 10;
   const neg = v < 0n;

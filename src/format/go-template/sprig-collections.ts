@@ -1,7 +1,7 @@
 /** sprig's list and dict functions (list.go, dict.go). */
 import { FuncError, type GoFunc } from './exec.js';
 import { deepEqual, empty, f, kindName, listOf, n0, s0, strval, toInt64 } from './sprig-convert.js';
-import { hasKey, isList, isMap, MISSING, stringList, typeName, type GoMap, type GoValue } from './values.js';
+import { hasKey, isList, isMap, MISSING, stringList, typeName, type GoList, type GoMap, type GoValue } from './values.js';
 
 export const SPRIG_COLLECTIONS: Record<string, GoFunc> = {
   // Lists (list.go).
@@ -41,8 +41,13 @@ export const SPRIG_COLLECTIONS: Record<string, GoFunc> = {
     if (l.length === 0) return null;
     const start = a.length > 1 ? Number(toInt64(a[1]!)) : 0;
     const end = a.length > 2 ? Number(toInt64(a[2]!)) : l.length;
-    if (start < 0 || end > l.length || start > end) throw new FuncError(`reflect: slice index out of range`);
-    return l.slice(start, end);
+    // reflect.Value.Slice checks against the capacity, which a decoded JSON array may have
+    // beyond its length; we know only the length.
+    if (start < 0 || end > l.length || start > end) throw new FuncError('reflect.Value.Slice: slice index out of bounds');
+    // reflect's Slice keeps the slice's type ([]string stays []string).
+    const out: GoList = l.slice(start, end);
+    if (l.elem) out.elem = l.elem;
+    return out;
   }, 'any'),
 
   push: f(['any', 'any'], (a) => [...listArg(a[0]!, 'push'), a[1]!]),
@@ -64,8 +69,10 @@ export const SPRIG_COLLECTIONS: Record<string, GoFunc> = {
     const l = listArg(a[1]!, 'chunk', 'Cannot chunk type');
     // list.go mustChunk divides by the size as a float64: 0 makes an infinite count of chunks.
     if (size <= 0) throw new FuncError('runtime error: makeslice: len out of range');
-    const out: GoValue[] = [];
+    // A [][]interface{}.
+    const out: GoList = [];
     for (let i = 0; i < l.length; i += size) out.push(l.slice(i, i + size));
+    out.elem = '[]interface {}';
     return out;
   }),
   set: f(['map', 'string', 'any'], (a) => {

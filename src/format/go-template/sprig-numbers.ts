@@ -64,7 +64,9 @@ function goMin(x: number, y: number): number {
 
 /** A []int. */
 function ints(values: number[]): GoList {
-  return values.map((i) => goInt(i));
+  const out: GoList = values.map((i) => goInt(i));
+  out.elem = 'int';
+  return out;
 }
 
 /** numeric.go untilStep. */

@@ -15,38 +15,66 @@ import { SPRIG_COLLECTIONS } from './sprig-collections.js';
 import { deepEqual, empty, f, kindName, n0, s0, strslice, strval, v } from './sprig-convert.js';
 import { SPRIG_NUMBERS } from './sprig-numbers.js';
 import { deleteSpace, title, toLower, toUpper, trimSpace } from './unicode-case.js';
-import { byteLength, byteSlice, isList, MISSING, stringList, typeName, type GoValue } from './values.js';
+import { byteLength, byteSlice, isList, MISSING, stringList, stringMap, typeName, type GoValue } from './values.js';
 
 /** The Go string a function returns, from UTF-8 bytes (invalid ones become U+FFFD when printed). */
 function fromBytes(b: Buffer): string {
   return b.toString('utf8');
 }
 
-/** encoding/base64 StdEncoding.DecodeString's error text, as sprig's b64dec returns it. */
-function b64decode(s: string): string {
-  const bytes = Buffer.from(s, 'latin1');
-  // Padding and alphabet are checked as Go checks them: the first bad byte is reported.
-  const alphabet = /[A-Za-z0-9+/]/;
-  let i = 0;
-  const n = bytes.length;
-  while (i < n && alphabet.test(String.fromCharCode(bytes[i]!))) i++;
-  let pad = 0;
-  const dataLen = i;
-  while (i < n && bytes[i] === 61 && pad < 2) {
-    i++;
-    pad++;
-  }
-  const rem = dataLen % 4;
-  const bad = i < n || (pad > 0 && (rem + pad !== 4 || rem < 2)) || (pad === 0 && rem === 1);
-  if (bad) {
-    // Go reports the offset where decoding broke; close enough for the cases users hit.
-    const at = i < n && pad === 0 ? (rem === 1 ? dataLen - 1 : i) : pad > 0 ? dataLen : dataLen - 1;
-    return `illegal base64 data at input byte ${at}`;
-  }
-  if (pad === 0 && rem !== 0) return `illegal base64 data at input byte ${dataLen}`;
-  return fromBytes(Buffer.from(s, 'base64'));
-}
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
+/**
+ * encoding/base64 StdEncoding.DecodeString as sprig's b64dec uses it: the decoded bytes, or the
+ * error's text (`illegal base64 data at input byte N`) as the result. Go's decodeQuantum, step by
+ * step: newlines are skipped, padding is required, trailing bytes after it are an error.
+ */
+function b64decode(text: string): string {
+  const src = Buffer.from(text, 'utf8');
+  const out: number[] = [];
+  const corrupt = (at: number) => `illegal base64 data at input byte ${at}`;
+  let si = 0;
+  while (si < src.length) {
+    const dbuf = [0, 0, 0, 0];
+    let dlen = 4;
+    let trailing: number | undefined;
+    for (let j = 0; j < 4; j++) {
+      if (si === src.length) {
+        if (j === 0) return fromBytes(Buffer.from(out));
+        return corrupt(si - j);
+      }
+      const c = src[si]!;
+      si++;
+      const v = B64.indexOf(String.fromCharCode(c));
+      if (v >= 0 && c < 128) {
+        dbuf[j] = v;
+        continue;
+      }
+      if (c === 10 || c === 13) {
+        j--;
+        continue;
+      }
+      if (c !== 61) return corrupt(si - 1);
+      // Padding.
+      if (j === 0 || j === 1) return corrupt(si - 1);
+      if (j === 2) {
+        while (si < src.length && (src[si] === 10 || src[si] === 13)) si++;
+        if (si === src.length) return corrupt(src.length);
+        if (src[si] !== 61) return corrupt(si - 1);
+        si++;
+      }
+      while (si < src.length && (src[si] === 10 || src[si] === 13)) si++;
+      if (si < src.length) trailing = si;
+      dlen = j;
+      break;
+    }
+    const val = (dbuf[0]! << 18) | (dbuf[1]! << 12) | (dbuf[2]! << 6) | dbuf[3]!;
+    const bytes = [(val >> 16) & 255, (val >> 8) & 255, val & 255];
+    out.push(...bytes.slice(0, dlen - 1));
+    if (trailing !== undefined) return corrupt(trailing);
+  }
+  return fromBytes(Buffer.from(out));
+}
 
 const STRINGS: Record<string, GoFunc> = {
   // Strings (strings.go).
@@ -85,8 +113,8 @@ const STRINGS: Record<string, GoFunc> = {
   join: f(['string', 'any'], (a) => strslice(a[1]!).join(s0(a, 0))),
   splitList: f(['string', 'string'], (a) => stringList(goSplit(s0(a, 1), s0(a, 0)))),
   // map[string]string{_0: ..., _1: ...}
-  split: f(['string', 'string'], (a) => Object.fromEntries(goSplit(s0(a, 1), s0(a, 0)).map((p, i) => [`_${i}`, p]))),
-  splitn: f(['string', 'int', 'string'], (a) => Object.fromEntries(goSplitN(s0(a, 2), s0(a, 0), n0(a, 1)).map((p, i) => [`_${i}`, p]))),
+  split: f(['string', 'string'], (a) => stringMap(goSplit(s0(a, 1), s0(a, 0)).map((p, i) => [`_${i}`, p]))),
+  splitn: f(['string', 'int', 'string'], (a) => stringMap(goSplitN(s0(a, 2), s0(a, 0), n0(a, 1)).map((p, i) => [`_${i}`, p]))),
   sortAlpha: f(['any'], (a) => (isList(a[0]!) ? stringList(strslice(a[0]!).sort(compareStrings)) : stringList([strval(a[0]!)]))),
   plural: f(['string', 'string', 'int'], (a) => (n0(a, 2) === 1 ? s0(a, 0) : s0(a, 1))),
   sha256sum: f(['string'], (a) => createHash('sha256').update(s0(a, 0), 'utf8').digest('hex')),
@@ -160,19 +188,26 @@ function indent(n: number, s: string): string {
   return pad + s.replace(/\n/g, `\n${pad}`);
 }
 
-/** strings.go substring, on bytes as Go slices strings; out of range panics as Go does. */
+/**
+ * strings.go substring, on bytes as Go slices strings; out of range panics with Go's runtime
+ * message (runtime/error.go boundsErrorFmts: the end is checked against the length first).
+ */
 function substring(start: number, end: number, s: string): string {
   const len = byteLength(s);
-  const oob = () => new FuncError(`runtime error: slice bounds out of range`);
+  const oob = (m: string) => new FuncError(`runtime error: slice bounds out of range ${m}`);
+  const checkEnd = (e: number) => {
+    if (e < 0) throw oob(`[:${e}]`);
+    if (e > len) throw oob(`[:${e}] with length ${len}`);
+  };
   if (start < 0) {
-    if (end < 0 || end > len) throw oob();
+    checkEnd(end);
     return byteSlice(s, 0, end);
   }
   if (end < 0 || end > len) {
-    if (start > len) throw oob();
+    if (start > len) throw oob(`[${start}:${len}]`);
     return byteSlice(s, start);
   }
-  if (start > end) throw oob();
+  if (start > end) throw oob(`[${start}:${end}]`);
   return byteSlice(s, start, end);
 }
 

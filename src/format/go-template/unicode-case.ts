@@ -20,16 +20,20 @@ export function trimSpace(s: string): string {
 
 /**
  * sprig's nospace (goutils DeleteWhiteSpace), which walks the bytes, not the runes: each byte is
- * taken as the rune of that number, kept unless it is a space, so a multi-byte character comes
- * out as its bytes in Latin-1 ('é' -> 'Ã©') and a byte 0x85 or 0xA0 inside one is dropped.
+ * taken as the rune of that number, kept unless it is a space, so when anything was dropped a
+ * multi-byte character comes out as its bytes in Latin-1 ('é' -> 'Ã©'), and a byte 0x85 or 0xA0
+ * inside one is dropped too.
  */
 export function deleteSpace(s: string): string {
   let out = '';
+  let dropped = false;
   for (const b of Buffer.from(s, 'utf8')) {
     const ch = String.fromCharCode(b);
-    if (!isGoSpace(ch)) out += ch;
+    if (isGoSpace(ch)) dropped = true;
+    else out += ch;
   }
-  return out;
+  // Nothing dropped: the string itself (stringutils.go `count == sz`).
+  return dropped ? out : s;
 }
 
 /** One rune's mapping, kept only when it is one rune (a simple mapping), else the rune itself. */

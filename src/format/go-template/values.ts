@@ -25,10 +25,23 @@ export interface GoMap {
   [key: string]: GoValue;
 }
 
-/** A Go slice; `elem` says which Go type its elements have (only `%T` and type checks see it). */
-export type GoList = GoValue[] & { elem?: 'string' };
+/** A Go slice; `elem` says which Go type its elements have, when not interface{} (%T and errors show it). */
+export type GoList = GoValue[] & { elem?: 'string' | 'int' | '[]interface {}' };
 
 export type GoValue = null | boolean | number | string | GoInt | GoList | GoMap | Missing;
+
+/** Maps whose Go type is map[string]string (sprig's split and splitn), not map[string]interface{}. */
+const STRING_MAPS = new WeakSet<GoMap>();
+
+export function stringMap(entries: Array<[string, string]>): GoMap {
+  const m: GoMap = Object.fromEntries(entries);
+  STRING_MAPS.add(m);
+  return m;
+}
+
+export function isStringMap(v: GoValue): boolean {
+  return isMap(v) && STRING_MAPS.has(v);
+}
 
 export function isMap(v: GoValue): v is GoMap {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoInt);
@@ -60,8 +73,8 @@ export function typeName(v: GoValue): string {
   if (typeof v === 'number') return 'float64';
   if (typeof v === 'string') return 'string';
   if (v instanceof GoInt) return v.type;
-  if (isList(v)) return v.elem === 'string' ? '[]string' : '[]interface {}';
-  return 'map[string]interface {}';
+  if (isList(v)) return v.elem ? `[]${v.elem}` : '[]interface {}';
+  return STRING_MAPS.has(v) ? 'map[string]string' : 'map[string]interface {}';
 }
 
 /** text/template exec.go `isTrue`: the zero value, an empty string, list or map are false. */
