@@ -11,14 +11,9 @@ export const SPRIG_COLLECTIONS: Record<string, GoFunc> = {
     const l = listOf(a[0]!, 'last');
     return l.length === 0 ? null : l[l.length - 1]!;
   }),
-  rest: f(['any'], (a) => {
-    const l = listOf(a[0]!, 'rest');
-    return l.length === 0 ? null : l.slice(1);
-  }),
-  initial: f(['any'], (a) => {
-    const l = listOf(a[0]!, 'initial');
-    return l.length === 0 ? null : l.slice(0, -1);
-  }),
+  // A nil []interface{} for an empty list: inside interface{} it is not nil, it prints [].
+  rest: f(['any'], (a) => listOf(a[0]!, 'rest').slice(1)),
+  initial: f(['any'], (a) => listOf(a[0]!, 'initial').slice(0, -1)),
   reverse: f(['any'], (a) => {
     const l = listOf(a[0]!, 'reverse');
     return [...l].reverse();
