@@ -245,7 +245,9 @@ class State {
   }
 
   private notAFunction(args: Operand[], final: GoValue | undefined): void {
-    if (args.length > 1 || final !== undefined) this.fail(`can't give argument to non-function ${args[0]!.src}`);
+    // A parenthesised pipeline is named without its parentheses (node.go PipeNode.String).
+    const first = args[0]!;
+    if (args.length > 1 || final !== undefined) this.fail(`can't give argument to non-function ${first.kind === 'pipe' ? first.pipe.src : first.src}`);
   }
 
   private evalCommand(dot: GoValue, cmd: Command, final: GoValue | undefined): GoValue {

@@ -26,6 +26,7 @@ export type TokenKind =
   | 'declare'
   | 'assign'
   | 'comma'
+  | 'punct'
   | 'keyword'
   | 'eof';
 
@@ -170,6 +171,7 @@ export function lex(input: string): Token[] {
       } else if (c === '$') {
         pos++;
         while (isAlnum(input[pos])) pos++;
+        if (!atTerminator(input, pos)) fail(`bad character ${goQuoteRune(input[pos]!)}`, pos);
         emit('variable', start, pos);
       } else if (c === '.') {
         if (/[0-9]/.test(input[pos + 1] ?? '')) {
@@ -178,6 +180,7 @@ export function lex(input: string): Token[] {
         } else if (isAlnum(input[pos + 1])) {
           pos++;
           while (isAlnum(input[pos])) pos++;
+          if (!atTerminator(input, pos)) fail(`bad character ${goQuoteRune(input[pos]!)}`, pos);
           emit('field', start, pos);
         } else {
           pos++;
@@ -203,8 +206,13 @@ export function lex(input: string): Token[] {
       } else if (c === ',') {
         pos++;
         emit('comma', start, pos);
+      } else if (c.charCodeAt(0) < 0x7f && c.charCodeAt(0) > 0x20) {
+        // lex.go: any other printable ASCII character is a token of its own (the parser refuses it).
+        pos++;
+        emit('punct', start, pos);
       } else {
-        fail(`unrecognized character in action: ${goQuoteRune(c)}`, pos);
+        const ch = String.fromCodePoint(input.codePointAt(pos)!);
+        fail(`unrecognized character in action: ${goQuoteRune(ch)}`, pos);
       }
     }
   }
@@ -219,8 +227,10 @@ function atTerminator(input: string, pos: number): boolean {
   return input.startsWith('}}', pos);
 }
 
+/** fmt's %#U: U+003D '='. */
 function goQuoteRune(c: string): string {
-  return c === "'" ? "'\\''" : `'${c}'`;
+  const r = c.codePointAt(0)!;
+  return `U+${r.toString(16).toUpperCase().padStart(4, '0')} '${c}'`;
 }
 
 /** lex.go scanNumber: sign, base prefix, digits with _, fraction, exponent; then a terminator. */

@@ -190,13 +190,13 @@ class Parser {
         case 'block':
           return this.blockControl();
         case 'break':
-        case 'continue':
+        case 'continue': {
+          // parse.go breakControl: the delimiter first, then the range.
+          const r = this.nextNonSpace();
+          if (r.kind !== 'right') this.unexpected(r, `{{${t.text}}}`);
           if (this.rangeDepth === 0) this.error(`{{${t.text}}} outside {{range}}`);
-          {
-            const r = this.nextNonSpace();
-            if (r.kind !== 'right') this.unexpected(r, `in {{${t.text}}}`);
-          }
           return { kind: t.text, pos: t.pos, src: t.text };
+        }
         case 'else': {
           // parse.go elseControl: `else if` (and `else with`, Go 1.23) leaves the keyword for parseControl.
           const p = this.peekNonSpace();
@@ -447,6 +447,7 @@ class Parser {
     if (t.kind === 'char') {
       const s = unquote({ ...t, text: `"${text.slice(1, -1).replace(/\\'/g, "'").replace(/"/g, '\\"')}"` }, (m) => this.error(m));
       const cps = [...s];
+      if (cps.length === 0) this.error('invalid syntax');
       if (cps.length !== 1) this.error(`malformed character constant: ${text}`);
       const r = cps[0]!.codePointAt(0)!;
       return { text, isInt: true, isUint: true, isFloat: true, int: BigInt(r), float: r };
@@ -474,7 +475,8 @@ function isEmptyTree(list: Node[]): boolean {
 function describe(t: Token): string {
   // parse/lex.go item.String.
   if (t.kind === 'eof') return 'EOF';
-  if (t.kind === 'keyword') return `<${t.text}>`;
+  // Keywords, and . and nil, which lex.go counts among them.
+  if (t.kind === 'keyword' || t.kind === 'dot' || t.kind === 'nil') return `<${t.text}>`;
   if (t.kind === 'right') return '"}}"';
   if (t.kind === 'left') return '"{{"';
   if (t.text.length > 10) return `${JSON.stringify(t.text.slice(0, 10))}...`;
