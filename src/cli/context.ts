@@ -1,6 +1,23 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { WasmOciError } from '../errors.js';
-import { checkGoTemplate, renderGoTemplate } from '../format/go-template/render.js';
+
+type GoTemplateEngine = typeof import('../format/go-template/render.js');
+let goTemplateEngine: GoTemplateEngine | undefined;
+
+/**
+ * Loads the Go template engine, which is only imported when a command line asks for it so that
+ * every other run starts without it (issue 14). main() calls this before the command runs when
+ * the arguments name go-template or --template; a library user constructing a CliContext with a
+ * template calls it first.
+ */
+export async function loadGoTemplateEngine(): Promise<void> {
+  goTemplateEngine ??= await import('../format/go-template/render.js');
+}
+
+function engine(): GoTemplateEngine {
+  if (!goTemplateEngine) throw new WasmOciError('E_INTERNAL', 'the go-template engine was not loaded (call loadGoTemplateEngine first)');
+  return goTemplateEngine;
+}
 
 export type OutputFormat = 'text' | 'json';
 
@@ -94,7 +111,7 @@ export class CliContext {
     const { view, template } = parseFormat(flags);
     // A template that does not parse fails before the command does anything (oras finds out
     // only when it prints, after the push or pull).
-    if (template !== undefined) checkGoTemplate(template);
+    if (template !== undefined) engine().checkGoTemplate(template);
     // oras's discover has two text views, `tree` and `table`: both are text to every other command.
     this.format = view === 'json' || view === 'go-template' ? 'json' : 'text';
     this.view = view;
@@ -122,7 +139,7 @@ export class CliContext {
     }
     let output: string;
     try {
-      output = renderGoTemplate(this.template, value, { env: this.io.env });
+      output = engine().renderGoTemplate(this.template, value, { env: this.io.env });
     } catch (err) {
       // oras's template writes straight to stdout, so what came before an execution error is printed.
       const written = err instanceof WasmOciError ? err.details?.written : undefined;

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CliContext, type CliIO, type GlobalFlags } from './context.js';
+import { CliContext, loadGoTemplateEngine, type CliIO, type GlobalFlags } from './context.js';
 import { errorDocument, exitCodeTable, renderError } from './render-error.js';
 import { registerCommands } from './program.js';
 import { unknownSubcommand } from './unknown-command.js';
@@ -126,6 +126,8 @@ export async function main(args: string[], io: CliIO = defaultIO(), version?: st
     return ctx;
   };
   const program = await buildProgram(io, getContext, version ?? (await readVersion()), args);
+  // The template engine only for a command line that may use it (CliContext needs it synchronously).
+  if (args.some((a) => a.includes('go-template') || a === '--template' || a.startsWith('--template='))) await loadGoTemplateEngine();
   // `wasm-oci help exit-codes` reads naturally but commander's help command would only show usage.
   if (args[0] === 'help' && args[1] === 'exit-codes') args = ['exit-codes', ...args.slice(2)];
   // `repo ls --help` must not print repo's help and exit 0 as if `repo ls` existed.

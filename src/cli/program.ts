@@ -36,7 +36,7 @@ export const COMMANDS: ReadonlyArray<{ readonly names: readonly string[]; readon
 ];
 
 /** The program's own options that take a value: the word after them is not the command. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--format']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--format', '--template']);
 
 /** The word of `args` that names the command (`pull` in `--format json pull REF`), if any. */
 export function commandWord(args: readonly string[]): string | undefined {

@@ -27,6 +27,7 @@ test('the lazy command table names every command and alias exactly as the comman
 test('commandWord skips the global options (and --format\'s value) to find the command', () => {
   assert.equal(commandWord(['--format', 'json', 'pull', 'reg/x:v1']), 'pull');
   assert.equal(commandWord(['--format=json', '-d', '--no-tty', 'cp', 'a', 'b']), 'cp');
+  assert.equal(commandWord(['--template', '{{.digest}}', '--format', 'go-template', 'push', 'r', 'f']), 'push');
   assert.equal(commandWord(['--help']), undefined);
   assert.equal(commandWord(['--', 'pull']), undefined);
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { WasmOciError } from '../../src/errors.js';
-import { CliContext, GO_TEMPLATE_COMMANDS, type CliIO } from '../../src/cli/context.js';
+import { CliContext, GO_TEMPLATE_COMMANDS, loadGoTemplateEngine, type CliIO } from '../../src/cli/context.js';
 import { renderGoTemplate } from '../../src/format/go-template/render.js';
 
 function ioCapture(): { io: CliIO; out: () => string } {
@@ -53,7 +53,8 @@ test('parse and execution errors are usage errors with Go\'s message; an executi
   assert.equal(late.details?.written, 'sha256:ab ');
 });
 
-test('--format go-template parsing as oras option.Format: which commands, --template, missing template', () => {
+test('--format go-template parsing as oras option.Format: which commands, --template, missing template', async () => {
+  await loadGoTemplateEngine();
   const ctx = (format: string | undefined, command: string, template?: string) => new CliContext(ioCapture().io, { format, template, command });
   for (const command of ['push', 'attach', 'pull', 'discover', 'manifest fetch', 'repo ls', 'repo tags']) {
     assert.ok(GO_TEMPLATE_COMMANDS.has(command));
@@ -72,7 +73,8 @@ test('--format go-template parsing as oras option.Format: which commands, --temp
   assert.equal(ctx(undefined, 'push').view, 'text');
 });
 
-test('CliContext.json prints the template on the document; out() prints nothing; partial output on an error', () => {
+test('CliContext.json prints the template on the document; out() prints nothing; partial output on an error', async () => {
+  await loadGoTemplateEngine();
   const { io, out } = ioCapture();
   const c = new CliContext(io, { format: 'go-template={{.digest}}|{{index .referenceAsTags 1}}', command: 'push' });
   c.out('Pushed r');
