@@ -48,7 +48,7 @@ test('the output is what the template writes, no newline added', () => {
 
 test('parse and execution errors are usage errors with Go\'s message; an execution error keeps what came before', () => {
   usageError(() => renderGoTemplate('{{.digest', pushed), /^template: format output:1: unclosed action$/);
-  usageError(() => renderGoTemplate('{{regexMatch "a" .digest}}', pushed), /function "regexMatch" not defined/);
+  usageError(() => renderGoTemplate('{{semver "1.0.0"}}', pushed), /function "semver" not defined/);
   const late = usageError(() => renderGoTemplate('{{.digest}} {{upper .size}}', pushed), /^template: format output:1:20: executing "format output" at <\.size>: wrong type for value; expected string; got float64$/);
   assert.equal(late.details?.written, 'sha256:ab ');
 });
@@ -97,4 +97,14 @@ test('range over an integer (Go 1.22) and else with (Go 1.23)', () => {
   assert.equal(renderGoTemplate(t, { b: 'bee' }), 'B=bee');
   assert.equal(renderGoTemplate(t, {}), 'C');
   usageError(() => renderGoTemplate('{{if .x}}{{else with .b}}{{end}}', {}), /unexpected <with> in input/);
+});
+
+// Valid patterns are compared with Go's regexp in the differential test; here what Go refuses
+// (its own wording for that is not reproduced) and what only we refuse.
+test('regex functions: an invalid pattern is false for regexMatch and an error for the others', () => {
+  assert.equal(renderGoTemplate('{{regexMatch "(" "a"}} {{regexMatch "(?=a)" "a"}}', {}), 'false false');
+  usageError(() => renderGoTemplate('{{regexFind "(" "a"}}', {}), /error calling regexFind: regexp: Compile\(`\(`\): error parsing regexp/);
+  usageError(() => renderGoTemplate('{{regexReplaceAll "a(?i)b" "ab" "x"}}', {}), /flag groups other than one at the very start are not supported/);
+  usageError(() => renderGoTemplate('{{regexMatch "(?U)a+" "aa"}}', {}), /the \(\?U\) flag is not supported/);
+  assert.equal(renderGoTemplate('{{regexReplaceAll "(?P<tag>v[0-9]+)" "repo:v12" "${tag}-x"}}', {}), 'repo:v12-x');
 });

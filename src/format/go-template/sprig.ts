@@ -2,14 +2,16 @@
  * The part of sprig v3 (github.com/Masterminds/sprig, functions.go genericMap) that oras users
  * reach for, written after sprig 3.2.3's code: here the string, default, JSON, type, path,
  * encoding and hash functions, and the map of all (numbers in sprig-numbers.ts, lists and dicts
- * in sprig-collections.ts). Time, random, crypto, regex, semver, network and environment functions
- * are not here: a template naming one fails to parse ("function ... not defined"), where oras
- * would run it.
+ * in sprig-collections.ts, env in sprig-env.ts, regular expressions over go-regexp.ts). Time,
+ * random, crypto, semver and network functions are not here: a template naming one fails to
+ * parse ("function ... not defined"), where oras would run it.
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { FuncError, type GoFunc } from './exec.js';
 import { compareStrings, goQuote } from './fmt.js';
+import * as goRegexp from './go-regexp.js';
+import { GoRegexpError, type CompiledRegexp } from './go-regexp.js';
 import { marshal } from './go-json.js';
 import { SPRIG_COLLECTIONS } from './sprig-collections.js';
 import { deepEqual, empty, f, kindName, n0, s0, strslice, strval, v } from './sprig-convert.js';
@@ -141,6 +143,28 @@ const STRINGS: Record<string, GoFunc> = {
   kindOf: f(['any'], (a) => kindName(a[0]!)),
   deepEqual: f(['any', 'any'], (a) => deepEqual(a[0]!, a[1]!)),
 
+  // Regular expressions (regex.go): RE2 on JS's engine (go-regexp.ts). An invalid pattern is false
+  // for regexMatch and a panic (MustCompile) for the others, as in sprig.
+  regexMatch: f(['string', 'string'], (a) => {
+    try {
+      goRegexp.compileGoRegexp(s0(a, 0));
+    } catch (err) {
+      if (err instanceof GoRegexpError && err.kind === 'invalid') return false;
+    }
+    // Valid, or valid for Go but not translated here: then an error rather than a wrong false.
+    return compiled(s0(a, 0)).re.test(s0(a, 1));
+  }),
+  regexFind: f(['string', 'string'], (a) => goRegexp.findString(compiled(s0(a, 0)), s0(a, 1))),
+  regexFindAll: f(['string', 'string', 'int'], (a) => {
+    const s = s0(a, 1);
+    const found = goRegexp.allMatches(compiled(s0(a, 0)), s, n0(a, 2)).map((m) => s.slice(m.start, m.end));
+    return stringList(found);
+  }),
+  regexReplaceAll: f(['string', 'string', 'string'], (a) => goRegexp.replaceAll(compiled(s0(a, 0)), s0(a, 1), s0(a, 2), false)),
+  regexReplaceAllLiteral: f(['string', 'string', 'string'], (a) => goRegexp.replaceAll(compiled(s0(a, 0)), s0(a, 1), s0(a, 2), true)),
+  regexSplit: f(['string', 'string', 'int'], (a) => stringList(goRegexp.split(compiled(s0(a, 0)), s0(a, 0), s0(a, 1), n0(a, 2)) ?? [])),
+  regexQuoteMeta: f(['string'], (a) => goRegexp.quoteMeta(s0(a, 0))),
+
   // Paths (path package).
   base: f(['string'], (a) => goPathBase(s0(a, 0))),
   dir: f(['string'], (a) => goPathClean(s0(a, 0).slice(0, s0(a, 0).lastIndexOf('/') + 1))),
@@ -172,6 +196,17 @@ function replaceAll(s: string, old: string, nu: string): string {
 function goSplit(s: string, sep: string): string[] {
   if (sep === '') return [...s];
   return s.split(sep);
+}
+
+/** regexp.MustCompile: a pattern it refuses panics with "regexp: Compile(`...`): ...". */
+function compiled(pattern: string): CompiledRegexp {
+  try {
+    return goRegexp.compileGoRegexp(pattern);
+  } catch (err) {
+    if (!(err instanceof GoRegexpError)) throw err;
+    const quoted = /^[^`\x00-\x08\x0a-\x1f\x7f]*$/.test(pattern) ? `\`${pattern}\`` : goQuote(pattern);
+    throw new FuncError(`regexp: Compile(${quoted}): ${err.message}`);
+  }
 }
 
 /** strings.SplitN: n < 0 all, 0 none, else at most n parts (the last one the rest). */
