@@ -71,7 +71,7 @@ function commandWord(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') break;
-    if (a === '--format') i++;
+    if (a === '--format' || a === '--template') i++;
     else if (!a.startsWith('-')) return /^[a-z][a-z-]{0,31}$/.test(a) ? a : 'other';
   }
   return 'none';
