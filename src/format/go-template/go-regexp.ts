@@ -56,10 +56,11 @@ export function compileGoRegexp(pattern: string): CompiledRegexp {
   const lead = /^\(\?([imsU]+)\)/.exec(src);
   if (lead) {
     if (lead[1]!.includes('U')) throw new GoRegexpError('the (?U) flag is not supported', 'unsupported');
-    for (const f of new Set(lead[1]!)) flags += f;
+    // (?m) is done below: JS's m flag also breaks lines at \r, U+2028 and U+2029, RE2's only at \n.
+    for (const f of new Set(lead[1]!)) if (f !== 'm') flags += f;
     src = src.slice(lead[0].length);
   }
-  // RE2's ^ and $ are the text's ends without (?m), its lines' with it: as JS's without and with m.
+  const multiline = lead?.[1]!.includes('m') === true;
   const dotAll = flags.includes('s');
   const names: string[] = [''];
   let out = '';
@@ -154,6 +155,9 @@ export function compileGoRegexp(pattern: string): CompiledRegexp {
     const c = src[i]!;
     if (c === '\\') {
       out += escape(false);
+    } else if (multiline && (c === '^' || c === '$')) {
+      out += c === '^' ? '(?:(?<![\\s\\S])|(?<=\\n))' : '(?:(?![\\s\\S])|(?=\\n))';
+      i++;
     } else if (c === '.') {
       out += dotAll ? '[\\s\\S]' : '[^\\n]';
       i++;
