@@ -7,13 +7,14 @@ import { createConnector, type ResolveRule } from './connection.js';
 import { createProxySelector, type ChosenProxy, type ProxyConfig, type ProxyConfigFromEnv } from './proxy-env.js';
 
 /**
- * Node's bundled CA list, which `--ca-file` adds to rather than replaces.
- * node:tls is loaded only then: undici loads it itself for an https:// registry, and a plain-HTTP
- * or layout command never needs it (a few ms of start-up, issue 14).
+ * `--ca-file`'s certificates after Node's bundled CA list: Node's `ca` replaces the system roots,
+ * oras's --ca-file adds to them (a public token realm must still verify while the registry uses a
+ * private CA). node:tls is loaded only then: undici loads it itself for an https:// registry, and a
+ * plain-HTTP or layout command never needs it (a few ms of start-up, issue 14).
  */
 const requireBuiltin = createRequire(import.meta.url);
-function rootCertificates(): readonly string[] {
-  return (requireBuiltin('node:tls') as typeof import('node:tls')).rootCertificates;
+function withSystemRoots(ca: NonNullable<HttpClientOptions['ca']>): string[] {
+  return [...(requireBuiltin('node:tls') as typeof import('node:tls')).rootCertificates, String(ca)];
 }
 
 /** A body that can be sent again: bytes, or a factory that opens the source anew on each attempt. */
@@ -205,9 +206,7 @@ export function createAgent(options: Pick<HttpClientOptions, 'insecure' | 'ca' |
     keepAliveMaxTimeout: 600_000,
     connect: createConnector({
       insecure: options.insecure,
-      // Node's `ca` replaces the system roots; oras's --ca-file adds to them (a public token
-      // realm must still verify while the registry uses a private CA).
-      ...(options.ca !== undefined ? { ca: [...rootCertificates(), ...[options.ca].flat().map(String)] } : {}),
+      ...(options.ca !== undefined ? { ca: withSystemRoots(options.ca) } : {}),
       cert: options.cert,
       key: options.key,
       resolve: options.resolve,
@@ -243,7 +242,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     if (!agent) {
       agent = import('./proxy-dispatcher.js').then(({ createProxyAgent }) => createProxyAgent(via.url, scheme, {
         insecure: options.insecure,
-        ...(options.ca !== undefined ? { ca: [...rootCertificates(), ...[options.ca].flat().map(String)] } : {}),
+        ...(options.ca !== undefined ? { ca: withSystemRoots(options.ca) } : {}),
         cert: options.cert,
         key: options.key,
         timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,

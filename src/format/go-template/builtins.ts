@@ -4,7 +4,7 @@
  * is sprig's in oras: sprig.FuncMap replaces the builtin of that name.)
  */
 import { FuncError, type GoFunc } from './exec.js';
-import { printValue, sprint, sprintf, sprintln } from './fmt.js';
+import { isPrint, printValue, sprint, sprintf, sprintln } from './fmt.js';
 import { byteLength, GoInt, hasKey, isList, isMap, isStringMap, MISSING, truth, typeName, type GoValue } from './values.js';
 
 type Kind = 'bool' | 'int' | 'float' | 'string' | 'invalid';
@@ -125,7 +125,7 @@ function jsEscape(s: string): string {
     else if (ch === '>') out += '\\u003E';
     else if (ch === '&') out += '\\u0026';
     else if (ch === '=') out += '\\u003D';
-    else if (c < 0x20 || c === 0x7f || (c >= 0x80 && !/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch))) {
+    else if (c < 0x20 || c === 0x7f || (c >= 0x80 && !isPrint(ch))) {
       out += c < 0x10000 ? `\\u${c.toString(16).toUpperCase().padStart(4, '0')}` : ch;
     } else out += ch;
   }

@@ -38,7 +38,8 @@ function pad(s: string, f: Flags): string {
 
 const HEX = '0123456789abcdef';
 
-function isPrint(ch: string): boolean {
+/** unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+export function isPrint(ch: string): boolean {
   return ch === ' ' || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch);
 }
 

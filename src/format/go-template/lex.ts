@@ -138,17 +138,7 @@ export function lex(input: string): Token[] {
         pos++;
         emit('pipe', start, pos);
       } else if (c === '"') {
-        pos++;
-        for (;;) {
-          const ch = input[pos];
-          if (ch === '\\') {
-            pos += 2;
-            continue;
-          }
-          if (ch === undefined || ch === '\n') fail('unterminated quoted string', start);
-          pos++;
-          if (ch === '"') break;
-        }
+        pos = scanQuoted(input, pos, '"', 'unterminated quoted string', fail);
         emit('string', start, pos);
       } else if (c === '`') {
         const close = input.indexOf('`', pos + 1);
@@ -156,17 +146,7 @@ export function lex(input: string): Token[] {
         pos = close + 1;
         emit('rawString', start, pos);
       } else if (c === "'") {
-        pos++;
-        for (;;) {
-          const ch = input[pos];
-          if (ch === '\\') {
-            pos += 2;
-            continue;
-          }
-          if (ch === undefined || ch === '\n') fail('unterminated character constant', start);
-          pos++;
-          if (ch === "'") break;
-        }
+        pos = scanQuoted(input, pos, "'", 'unterminated character constant', fail);
         emit('char', start, pos);
       } else if (c === '$') {
         pos++;
@@ -225,6 +205,24 @@ function atTerminator(input: string, pos: number): boolean {
   if (c === undefined || isSpace(c)) return true;
   if ('.,|:)('.includes(c)) return true;
   return input.startsWith('}}', pos);
+}
+
+/**
+ * lex.go lexQuote and lexChar: from the opening quote at `start` past the closing one; a backslash
+ * escapes the next character, and a newline or the end of input first is `message`.
+ */
+function scanQuoted(input: string, start: number, quote: string, message: string, fail: (m: string, at: number) => never): number {
+  let pos = start + 1;
+  for (;;) {
+    const ch = input[pos];
+    if (ch === '\\') {
+      pos += 2;
+      continue;
+    }
+    if (ch === undefined || ch === '\n') fail(message, start);
+    pos++;
+    if (ch === quote) return pos;
+  }
 }
 
 /** fmt's %#U: U+003D '='. */
